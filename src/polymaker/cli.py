@@ -27,9 +27,9 @@ class _Command:
 
 _COMMANDS: tuple[_Command, ...] = (
     _Command("run", "the supervisor (same as python poly_maker_autorun.py)", None, 5),
-    _Command("screen", "run the market screener once", None, 3),
-    _Command("worker", "trade one market from a PARAMS.json file", None, 4),
-    _Command("sim", "the drill exchange (a local Polymarket)", None, 2),
+    _Command("screen", "run the market screener once", "polymaker.screener.cli", 3),
+    _Command("worker", "trade one market from a PARAMS.json file", "polymaker.worker.cli", 4),
+    _Command("sim", "the drill exchange (a local Polymarket)", "polymaker.drill.cli", 2),
     _Command("status", "show the running supervisor's topics", None, 5),
     _Command("stop", "stop one topic of the running supervisor", None, 5),
     _Command("retry", "retry a failed topic of the running supervisor", None, 5),

@@ -1,0 +1,342 @@
+"""``config/global_config.json``: the supervisor's scheduling, limits, paths and exchange.
+
+One frozen model per section; every field typed, defaulted and described. Relative paths are
+resolved by exactly one function, ``resolve_paths`` (the reference ignored configured paths).
+Live trading needs two explicit choices: ``"mode": "live"`` in the file and ``--mode live`` on
+the command line (``choose_mode``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, StrictBool, StrictInt, field_validator, model_validator
+
+from polymaker.config._loading import ConfigModel, load_config_file
+from polymaker.errors import ConfigError
+from polymaker.exchange.urls import ExchangeUrls
+
+DEFAULT_GLOBAL_CONFIG = Path("config/global_config.json")
+
+
+class Mode(StrEnum):
+    """drill: the local drill exchange; paper: real market data, simulated fills; live: real."""
+
+    DRILL = "drill"
+    PAPER = "paper"
+    LIVE = "live"
+
+
+def _number_not_bool(value: Any) -> Any:
+    """JSON ``true`` is not a number; pydantic would otherwise read it as 1."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not a boolean")
+    return value
+
+
+Seconds = Annotated[float, BeforeValidator(_number_not_bool), Field(gt=0)]
+Usdc = Annotated[Decimal, BeforeValidator(_number_not_bool), Field(gt=0)]
+
+
+class ExchangeSection(ConfigModel):
+    """The five exchange endpoints; all null in drill mode = start an embedded drill exchange.
+
+    gamma_url, clob_url, data_url: http(s) base URLs. ws_market_url, ws_user_url: complete
+    ws(s) URLs (``.../ws/market``, ``.../ws/user``). Either all five are set or none.
+    """
+
+    gamma_url: str | None = None
+    clob_url: str | None = None
+    data_url: str | None = None
+    ws_market_url: str | None = None
+    ws_user_url: str | None = None
+
+    @field_validator("gamma_url", "clob_url", "data_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return None if value is None else value.rstrip("/")
+
+    @field_validator("ws_market_url", "ws_user_url")
+    @classmethod
+    def _ws_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("ws://", "wss://")):
+            raise ValueError("must start with ws:// or wss://")
+        return value
+
+    @model_validator(mode="after")
+    def _all_or_none(self) -> ExchangeSection:
+        missing = [name for name, value in self.model_dump().items() if value is None]
+        if missing and len(missing) < 5:
+            raise ValueError(f"set all five URLs or none; missing: {', '.join(missing)}")
+        return self
+
+    @property
+    def is_embedded(self) -> bool:
+        """True when no URL is set: ``polymaker run`` starts its own drill exchange."""
+        return self.gamma_url is None
+
+    def urls(self) -> ExchangeUrls | None:
+        """The configured endpoints, or None when an embedded drill exchange is to be used."""
+        return None if self.is_embedded else ExchangeUrls(**self.model_dump())
+
+
+class RestartSection(ConfigModel):
+    """Restart policy for workers that exit abnormally (codes other than 0, 2, 3).
+
+    max_retries: restarts before the topic is ``failed`` (0 = never restart).
+    backoff_base_s: delay before the first restart; doubles per restart (with jitter).
+    backoff_max_s: cap of that delay.
+    reset_after_s: a worker that stayed up this long has its retry count reset to 0.
+    """
+
+    max_retries: StrictInt = Field(default=3, ge=0, le=100)
+    backoff_base_s: Seconds = 5.0
+    backoff_max_s: Seconds = 300.0
+    reset_after_s: Seconds = 600.0
+
+    @model_validator(mode="after")
+    def _cap_above_base(self) -> RestartSection:
+        if self.backoff_max_s < self.backoff_base_s:
+            raise ValueError("backoff_max_s must be >= backoff_base_s")
+        return self
+
+
+class ScreenerSection(ConfigModel):
+    """Bounds of one screening run (a killable subprocess).
+
+    timeout_s: wall-clock limit of one attempt; the screener is killed past it.
+    retries: extra attempts after a failed or timed-out one (0 = one attempt).
+    """
+
+    timeout_s: Seconds = 120.0
+    retries: StrictInt = Field(default=2, ge=0, le=10)
+
+
+class PathsSection(ConfigModel):
+    """Files and directories; relative paths resolve against the project root (``resolve_paths``).
+
+    data_dir: state files (ledger, status files, control socket, lock, worker params).
+    log_dir: ``autorun.log`` and ``topics/<topic>.log``.
+    handled_topics, topics_filtered, run_state: null = that file name inside ``data_dir``.
+    filter_config, strategy_config: the screener and strategy config files
+    (``--filter-config`` / ``--strategy-config`` on the command line win).
+    """
+
+    data_dir: Path = Path("data")
+    log_dir: Path = Path("logs")
+    handled_topics: Path | None = None
+    topics_filtered: Path | None = None
+    run_state: Path | None = None
+    filter_config: Path = Path("config/filter_params.json")
+    strategy_config: Path = Path("config/strategy_defaults.json")
+
+
+class DrillSection(ConfigModel):
+    """The embedded drill exchange (used when mode is drill and no exchange URL is set).
+
+    markets: simulated markets created at start. seed: RNG seed (same seed, same run).
+    speed: simulated-time multiplier (1.0 = real time). balance_usdc: the drill account's cash.
+    """
+
+    markets: StrictInt = Field(default=6, ge=1, le=500)
+    seed: StrictInt = 42
+    speed: Seconds = 1.0
+    balance_usdc: Usdc = Decimal("1000")
+
+
+class GlobalConfig(ConfigModel):
+    """The whole of ``config/global_config.json`` (documented key by key in docs/configuration.md).
+
+    mode: drill | paper | live (live also needs ``--mode live``). exchange: endpoints (above).
+    max_concurrent_workers: cap on worker processes alive at once.
+    topics_poll_sec: screening period. stop_timeout_s: SIGTERM -> SIGKILL delay.
+    heartbeat_stale_s: a worker whose status file is older than this is restarted (workers
+    write it at least every 2 s). ignore_history: start topics even if the ledger has them from
+    an earlier run (a topic stopped by the user still stays stopped).
+    max_total_exposure_usdc: cap on the sum of all positions at cost (null = off).
+    max_markets_held: cap on markets holding a position at once (null = off).
+    daily_loss_limit_usdc: realized loss per UTC day that pauses launching (null = off).
+    log_max_bytes, log_backups: size-based rotation of every log file.
+    status_interval_s: period of the status table / ``run_state.json`` snapshot.
+    """
+
+    mode: Mode = Mode.DRILL
+    exchange: ExchangeSection = ExchangeSection()
+    max_concurrent_workers: StrictInt = Field(default=3, ge=1, le=200)
+    topics_poll_sec: Seconds = 300.0
+    stop_timeout_s: Seconds = 10.0
+    heartbeat_stale_s: Annotated[float, BeforeValidator(_number_not_bool), Field(ge=5)] = 30.0
+    restart: RestartSection = RestartSection()
+    screener: ScreenerSection = ScreenerSection()
+    ignore_history: StrictBool = False
+    paths: PathsSection = PathsSection()
+    max_total_exposure_usdc: Usdc | None = None
+    max_markets_held: StrictInt | None = Field(default=None, ge=1)
+    daily_loss_limit_usdc: Usdc | None = None
+    log_max_bytes: StrictInt = Field(default=10_000_000, ge=10_000)
+    log_backups: StrictInt = Field(default=5, ge=0, le=100)
+    drill: DrillSection = DrillSection()
+    status_interval_s: Seconds = 5.0
+
+    @model_validator(mode="after")
+    def _exchange_fits_mode(self) -> GlobalConfig:
+        problem = exchange_problem(self.mode, self.exchange)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
+def exchange_problem(mode: Mode, exchange: ExchangeSection) -> str | None:
+    """Why ``exchange`` cannot serve ``mode``, or None when it can.
+
+    paper and live need real endpoints; drill must never point at Polymarket production.
+    """
+    urls = exchange.urls()
+    if mode is not Mode.DRILL and urls is None:
+        return f"mode {mode} needs the five exchange URLs (exchange.gamma_url ...); they are null"
+    if mode is Mode.DRILL and urls is not None and urls.is_production:
+        return "mode drill must not use Polymarket's production URLs; use paper or live"
+    return None
+
+
+def load_global_config(path: Path | str) -> GlobalConfig:
+    """Read and validate a global config file (ConfigError naming file/key/problem)."""
+    return load_config_file(GlobalConfig, path)
+
+
+def choose_mode(config: GlobalConfig, cli_mode: Mode | str | None, *, file: Path | str) -> Mode:
+    """The mode of this run: ``--mode`` wins over the file, but live must be asked for twice.
+
+    ``mode: live`` in the file with no (or another) ``--mode``, or ``--mode live`` with a file
+    that does not say live, is a ConfigError: real money needs both explicit choices. The
+    exchange URLs are checked against the chosen mode; the run's config is then
+    ``config.model_copy(update={"mode": mode})``.
+    """
+    chosen = config.mode if cli_mode is None else Mode(cli_mode)
+    if (chosen is Mode.LIVE or config.mode is Mode.LIVE) and not (
+        cli_mode is not None and chosen is Mode.LIVE and config.mode is Mode.LIVE
+    ):
+        raise ConfigError(
+            'live trading needs "mode": "live" in the file AND --mode live on the command line '
+            f"(file says {config.mode}, command line says {cli_mode or 'nothing'})",
+            file=file,
+            key="mode",
+        )
+    problem = exchange_problem(chosen, config.exchange)
+    if problem:
+        raise ConfigError(problem, file=file, key="exchange")
+    return chosen
+
+
+@dataclass(frozen=True)
+class ResolvedPaths:
+    """Every file and directory of a run, absolute. Derived names are fixed, not configurable."""
+
+    root: Path
+    data_dir: Path
+    log_dir: Path
+    handled_topics: Path
+    topics_filtered: Path
+    run_state: Path
+    filter_config: Path
+    strategy_config: Path
+
+    @property
+    def status_dir(self) -> Path:
+        """``data/status``: one ``<topic>.json`` heartbeat file per worker."""
+        return self.data_dir / "status"
+
+    @property
+    def params_dir(self) -> Path:
+        """``data/params``: one ``<topic>.json`` PARAMS file per worker launch."""
+        return self.data_dir / "params"
+
+    @property
+    def topic_log_dir(self) -> Path:
+        """``logs/topics``: one ``<topic>.log`` per worker."""
+        return self.log_dir / "topics"
+
+    @property
+    def supervisor_log(self) -> Path:
+        """``logs/autorun.log``."""
+        return self.log_dir / "autorun.log"
+
+    @property
+    def control_socket(self) -> Path:
+        """The supervisor's control socket (``data/control.sock``)."""
+        return self.data_dir / "control.sock"
+
+    @property
+    def lock_file(self) -> Path:
+        """The single-supervisor lock (``data/.supervisor.lock``)."""
+        return self.data_dir / ".supervisor.lock"
+
+
+def project_root(config_file: Path | str) -> Path:
+    """The directory relative paths resolve against: the parent of the config file's directory."""
+    return Path(config_file).expanduser().resolve().parent.parent
+
+
+def resolve_paths(
+    paths: PathsSection,
+    config_file: Path | str,
+    *,
+    filter_config: Path | str | None = None,
+    strategy_config: Path | str | None = None,
+) -> ResolvedPaths:
+    """Resolve every configured path; the one place that does it (reference bug 4.29).
+
+    Relative configured paths resolve against ``project_root(config_file)``; ``~`` expands.
+    ``filter_config`` / ``strategy_config`` are command-line overrides and win over the file;
+    being typed by the user, relative ones resolve against the current directory.
+    """
+    root = project_root(config_file)
+
+    def under_root(value: Path) -> Path:
+        value = value.expanduser()
+        return value if value.is_absolute() else (root / value).resolve()
+
+    data_dir = under_root(paths.data_dir)
+
+    def data_file(value: Path | None, default_name: str) -> Path:
+        return data_dir / default_name if value is None else under_root(value)
+
+    def cli_or_file(override: Path | str | None, configured: Path) -> Path:
+        if override is None:
+            return under_root(configured)
+        return Path(override).expanduser().resolve()
+
+    return ResolvedPaths(
+        root=root,
+        data_dir=data_dir,
+        log_dir=under_root(paths.log_dir),
+        handled_topics=data_file(paths.handled_topics, "handled_topics.json"),
+        topics_filtered=data_file(paths.topics_filtered, "topics_filtered.json"),
+        run_state=data_file(paths.run_state, "run_state.json"),
+        filter_config=cli_or_file(filter_config, paths.filter_config),
+        strategy_config=cli_or_file(strategy_config, paths.strategy_config),
+    )
+
+
+__all__ = [
+    "DEFAULT_GLOBAL_CONFIG",
+    "DrillSection",
+    "ExchangeSection",
+    "GlobalConfig",
+    "Mode",
+    "PathsSection",
+    "ResolvedPaths",
+    "RestartSection",
+    "ScreenerSection",
+    "choose_mode",
+    "exchange_problem",
+    "load_global_config",
+    "project_root",
+    "resolve_paths",
+]

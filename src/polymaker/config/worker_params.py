@@ -1,0 +1,168 @@
+"""``PARAMS.json`` of ``polymaker worker``: one market, one side, one strategy, one exchange.
+
+The supervisor writes this file; a human may too, so every problem is reported with the file,
+the key and the fix, and exits 2 before any order is sent. Prices and sizes become ``Decimal``.
+Secrets never belong here: a key that looks
+like one (``private_key``, ``api_secret``, ``passphrase``, ...) is refused with a message that
+names the environment variables to use instead.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from polymaker.config._loading import ConfigModel, validate_config
+from polymaker.config.strategy import StrategyParams
+from polymaker.errors import ConfigError
+from polymaker.exchange.urls import ExchangeUrls
+
+TICK_SIZES: frozenset[Decimal] = frozenset(
+    Decimal(tick) for tick in ("0.1", "0.01", "0.005", "0.0025", "0.001", "0.0001")
+)
+"""The venue's tick sizes (polymarket_api.md 3.3)."""
+
+_SECRET_KEY = re.compile(
+    r"(private|secret|passphrase|password|mnemonic|seed_phrase|api_?key|credential|(^|_)key$)",
+    re.IGNORECASE,
+)
+_SECRET_HINT = (
+    "secrets are never read from params files: pass the wallet key as POLYMAKER_PRIVATE_KEY or "
+    "POLYMAKER_KEY_FILE (a mode-0600 file), API credentials as POLYMAKER_API_KEY/"
+    "POLYMAKER_API_SECRET/POLYMAKER_API_PASSPHRASE or POLYMAKER_CREDS_FILE; remove this key"
+)
+
+
+class WorkerParams(ConfigModel):
+    """Everything one worker needs except secrets.
+
+    topic_id: the market slug; names the status and log files and appears in every log line.
+    condition_id: the market (CLOB condition id); orders are only ever cancelled within it.
+    yes_token, no_token: the two outcome token ids (decimal strings).
+    side: ``YES`` or ``NO``: the token this worker buys and sells.
+    tick_size: the market's price grid at start (it may change while running).
+    min_order_size: the market's minimum order size, shares.
+    neg_risk: whether orders are signed against the neg-risk exchange.
+    end_time: when the market ends (ISO 8601 with a timezone); sell-only starts
+        ``strategy.sell_only_minutes_before_end`` before it.
+    mode: ``drill`` (a drill exchange), ``paper`` or ``live``; written on every log line.
+    exchange: the five exchange URLs (``gamma_url``, ``clob_url``, ``data_url``,
+        ``ws_market_url``, ``ws_user_url``).
+    status_file: where the status JSON is rewritten (``data/status/<topic>.json``).
+    log_file: the worker's log (rotated by size); null = stderr.
+    strategy: the strategy parameters (``StrategyParams``).
+    """
+
+    topic_id: str = Field(min_length=1, max_length=200)
+    condition_id: str = Field(min_length=1)
+    yes_token: str = Field(min_length=1)
+    no_token: str = Field(min_length=1)
+    side: Literal["YES", "NO"]
+    tick_size: Decimal
+    min_order_size: Decimal = Field(gt=0)
+    neg_risk: bool
+    end_time: datetime
+    mode: Literal["drill", "paper", "live"]
+    exchange: ExchangeUrls
+    status_file: Path
+    log_file: Path | None = None
+    strategy: StrategyParams
+
+    @field_validator("topic_id")
+    @classmethod
+    def _printable_topic(cls, value: str) -> str:
+        if any(ch in value for ch in "/\\\n\r\t\0"):
+            raise ValueError("must not contain slashes or control characters")
+        return value
+
+    @field_validator("tick_size")
+    @classmethod
+    def _venue_tick(cls, value: Decimal) -> Decimal:
+        if value not in TICK_SIZES:
+            allowed = ", ".join(str(t) for t in sorted(TICK_SIZES))
+            raise ValueError(f"must be one of the venue's tick sizes: {allowed}")
+        return value
+
+    @field_validator("end_time")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("needs a timezone, e.g. 2026-12-31T12:00:00Z")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> WorkerParams:
+        if self.yes_token == self.no_token:
+            raise ValueError("yes_token and no_token must differ")
+        if self.mode == "drill" and self.exchange.is_production:
+            raise ValueError(
+                "mode 'drill' must point 'exchange' at a drill exchange, not at Polymarket"
+            )
+        return self
+
+    @property
+    def token_id(self) -> str:
+        """The token this worker trades."""
+        return self.yes_token if self.side == "YES" else self.no_token
+
+    @property
+    def other_token_id(self) -> str:
+        """The complementary token (never traded, only watched)."""
+        return self.no_token if self.side == "YES" else self.yes_token
+
+
+def _find_secret_key(document: Any, path: str = "") -> str | None:
+    """The dotted path of the first key that looks like a secret, if any."""
+    if isinstance(document, dict):
+        for key, value in document.items():
+            where = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and _SECRET_KEY.search(key):
+                return where
+            found = _find_secret_key(value, where)
+            if found:
+                return found
+    elif isinstance(document, list):
+        for index, item in enumerate(document):
+            found = _find_secret_key(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None
+
+
+def parse_worker_params(document: Any, *, file: Path | str | None = None) -> WorkerParams:
+    """Validate an already-parsed params document; raises ``ConfigError`` (exit 2)."""
+    secret = _find_secret_key(document)
+    if secret is not None:
+        raise ConfigError(_SECRET_HINT, file=file, key=secret)
+    return validate_config(WorkerParams, document, file=file)
+
+
+def load_worker_params(path: Path | str) -> WorkerParams:
+    """Read and validate ``PARAMS.json``.
+
+    JSON numbers arrive as float but pydantic turns them into ``Decimal`` through their
+    shortest text (0.01 -> Decimal("0.01")); decimal strings are accepted as well.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found", file=path) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot be read: {error}", file=path) from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigError(
+            f"not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})", file=path
+        ) from None
+    return parse_worker_params(document, file=path)
+
+
+__all__ = ["TICK_SIZES", "WorkerParams", "load_worker_params", "parse_worker_params"]

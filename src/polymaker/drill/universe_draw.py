@@ -1,0 +1,99 @@
+"""Random draws behind the synthetic universe (private to drill.universe).
+
+Every function takes the market's own ``random.Random``; nothing here touches global state.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+
+from polymaker.drill.universe_text import PLAIN_CATEGORIES
+
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+TICKS = (Decimal("0.01"), Decimal("0.001"))
+_CATEGORY_WEIGHTS = (("sports", 0.12), ("crypto", 0.10), *((c, 0.13) for c in PLAIN_CATEGORIES))
+
+
+def random_hex(rng: random.Random, bits: int = 256) -> str:
+    return "0x" + format(rng.getrandbits(bits), f"0{bits // 4}x")
+
+
+_TOKEN_LOW = 10**76
+_TOKEN_SPAN = 9 * 10**76
+
+
+def random_token(rng: random.Random) -> str:
+    """A decimal token id of 77 digits, like the CTF position ids."""
+    return str(_TOKEN_LOW + rng.randrange(_TOKEN_SPAN))
+
+
+def snap_quotes(fair: float, tick: Decimal, spread_ticks: int) -> tuple[Decimal, Decimal]:
+    """The inside bid/ask a ladder of makers around ``fair`` shows (on the tick grid)."""
+    t = float(tick)
+    steps = round(1 / t)
+    bid_steps = math.floor((fair - spread_ticks * t / 2) / t + 1e-9)
+    bid_steps = min(max(bid_steps, 1), steps - 1 - spread_ticks)
+    return tick * bid_steps, tick * (bid_steps + spread_ticks)
+
+
+def tick_for(fair: float, rng: random.Random) -> Decimal:
+    """0.001 outside [0.04, 0.96] (as the venue switches), else 0.01 or 0.001."""
+    if fair > 0.96 or fair < 0.04:
+        return TICKS[1]
+    return TICKS[0] if rng.random() < 0.6 else TICKS[1]
+
+
+@dataclass(frozen=True)
+class Role:
+    """What kind of market to build: where its end date and price sit."""
+
+    favourite: bool = False
+    ended_ms_ago: int | None = None  # not None: the end date is in the past
+    resolved: bool = False
+
+
+def draw_role(rng: random.Random) -> Role:
+    roll = rng.random()
+    if roll < 0.14:
+        return Role(favourite=True)
+    if roll < 0.19:
+        return Role(ended_ms_ago=rng.randint(HOUR_MS, 60 * DAY_MS), resolved=True)
+    if roll < 0.22:
+        return Role(ended_ms_ago=rng.randint(60_000, 6 * HOUR_MS))
+    return Role()
+
+
+def draw_category(rng: random.Random) -> str:
+    roll, acc = rng.random() * sum(w for _, w in _CATEGORY_WEIGHTS), 0.0
+    for name, weight in _CATEGORY_WEIGHTS:
+        acc += weight
+        if roll < acc:
+            return name
+    return _CATEGORY_WEIGHTS[-1][0]
+
+
+def draw_end(rng: random.Random, now_ms: int, role: Role) -> int:
+    if role.ended_ms_ago is not None:
+        end = now_ms - role.ended_ms_ago
+    elif role.favourite:
+        end = now_ms + rng.randint(6 * HOUR_MS, 48 * HOUR_MS)
+    else:  # log-uniform between one hour and six months
+        end = now_ms + round(HOUR_MS * math.exp(rng.uniform(0, math.log(180 * 24))))
+    return end - end % 60_000
+
+
+def draw_fair(rng: random.Random, role: Role) -> float:
+    if role.favourite:
+        high = rng.uniform(0.94, 0.985) if rng.random() < 0.7 else rng.uniform(0.90, 0.94)
+        return high if rng.random() < 0.5 else 1 - high
+    return min(max(rng.betavariate(0.8, 0.8), 0.02), 0.98)
+
+
+def draw_volume(rng: random.Random, role: Role) -> Decimal:
+    if role.favourite:
+        return Decimal(f"{rng.uniform(15_000, 800_000):.6f}")
+    return Decimal(f"{math.exp(rng.uniform(math.log(50), math.log(5_000_000))):.6f}")

@@ -1,0 +1,1 @@
+"""Exchange access: endpoint URLs and the official Polymarket SDK pointed at them."""

@@ -1,0 +1,132 @@
+"""Polymarket's official SDK (``polymarket-client``) pointed at any set of exchange URLs.
+
+The SDK only ships a ``PRODUCTION`` environment; a custom one is built with its internal
+``create_environment`` from a copy of the production config with the five hosts replaced.
+In a non-production environment every other host the SDK knows (relayer, RPC, RFQ, perps,
+real-time feeds) is pointed at the drill exchange too, so a stray call fails fast on loopback
+instead of reaching production.
+
+Clients are created for a plain EOA wallet (``wallet = signer address``): the SDK then makes no
+relayer call (no deposit-wallet lookup or deployment) and signs orders with signature type 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from eth_account import Account
+from polymarket import (
+    PRODUCTION,
+    AsyncPublicClient,
+    AsyncSecureClient,
+    Environment,
+    PublicClient,
+    SecureClient,
+)
+from polymarket._internal.environment import PRODUCTION_CONFIG, create_environment
+from polymarket.models.clob import ApiKeyCreds
+
+from polymaker.exchange.urls import ExchangeUrls
+
+_DRILL_ENVIRONMENT_NAME = "polymaker-custom"
+
+
+def environment_for(urls: ExchangeUrls) -> Environment:
+    """The SDK environment whose CLOB, Gamma, Data and WebSocket hosts are ``urls``."""
+    if urls.is_production:
+        return PRODUCTION
+    http_fallback = urls.clob_url
+    ws_fallback = urls.ws_market_url
+    config = dataclasses.replace(
+        PRODUCTION_CONFIG,
+        clob_url=urls.clob_url,
+        gamma_url=urls.gamma_url,
+        data_url=urls.data_url,
+        clob_market_ws_url=urls.ws_market_url,
+        clob_user_ws_url=urls.ws_user_url,
+        relayer_url=http_fallback,
+        rpc_url=http_fallback,
+        rfq_url=http_fallback,
+        builder_gateway_url=http_fallback,
+        collateral_return_url=http_fallback,
+        perps_url=http_fallback,
+        rtds_ws_url=ws_fallback,
+        sports_ws_url=ws_fallback,
+        realtime_ws_url=ws_fallback,
+        perps_ws_url=ws_fallback,
+        rfq_quoter_ws_url=ws_fallback,
+    )
+    return create_environment(name=_DRILL_ENVIRONMENT_NAME, config=config)
+
+
+def signer_address(private_key: str) -> str:
+    """The checksummed address of ``private_key`` (the EOA that signs and holds funds)."""
+    return str(Account.from_key(private_key).address)
+
+
+def create_secure_client(
+    private_key: str,
+    urls: ExchangeUrls,
+    *,
+    credentials: ApiKeyCreds | None = None,
+    nonce: int = 0,
+    logger: logging.Logger | None = None,
+) -> SecureClient:
+    """A synchronous authenticated client for a plain EOA wallet.
+
+    Derives (create-or-derive) API credentials over L1 unless ``credentials`` are given, in
+    which case the SDK checks them with ``GET /auth/api-keys``. Raises the SDK's
+    ``RequestRejectedError``/``TransportError`` when the exchange refuses or is unreachable.
+    """
+    return SecureClient.create(
+        private_key=private_key,
+        wallet=signer_address(private_key),
+        environment=environment_for(urls),
+        credentials=credentials,
+        nonce=nonce,
+        logger=logger,
+    )
+
+
+async def create_async_secure_client(
+    private_key: str,
+    urls: ExchangeUrls,
+    *,
+    credentials: ApiKeyCreds | None = None,
+    nonce: int = 0,
+    logger: logging.Logger | None = None,
+) -> AsyncSecureClient:
+    """The asyncio variant of :func:`create_secure_client`."""
+    return await AsyncSecureClient.create(
+        private_key=private_key,
+        wallet=signer_address(private_key),
+        environment=environment_for(urls),
+        credentials=credentials,
+        nonce=nonce,
+        logger=logger,
+    )
+
+
+def create_public_client(
+    urls: ExchangeUrls, *, logger: logging.Logger | None = None
+) -> PublicClient:
+    """An unauthenticated synchronous client (Gamma, CLOB market data, Data API)."""
+    return PublicClient(environment_for(urls), logger=logger)
+
+
+def create_async_public_client(
+    urls: ExchangeUrls, *, logger: logging.Logger | None = None
+) -> AsyncPublicClient:
+    """An unauthenticated asyncio client."""
+    return AsyncPublicClient(environment_for(urls), logger=logger)
+
+
+__all__ = [
+    "create_async_public_client",
+    "create_async_secure_client",
+    "create_public_client",
+    "create_secure_client",
+    "environment_for",
+    "signer_address",
+]

@@ -1,0 +1,446 @@
+"""Orders, cancels, open orders, fills and balances of one account: THE module that trades.
+
+Built on the official SDK's ``AsyncSecureClient`` (signing, L2 headers, order metadata cache).
+The SDK's ``place_limit_order`` is not used: on a balance refusal it tries an on-chain approval,
+which is never what a maker wants mid-run; we sign with ``create_limit_order`` and post once.
+
+Expected refusals are values (:class:`Rejected` with a closed :class:`RejectCode`; one table,
+``_VENUE_REJECTIONS``, maps venue messages to codes). Failures are ``polymaker.errors``
+exceptions, translated from the SDK's in :meth:`Trading._call` and nowhere else. Reads and
+cancels (idempotent) are retried with capped backoff on transport errors, 429 and 5xx. A
+``POST /order`` whose answer was lost is never re-sent: the open orders are searched for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal, TypeVar
+
+from polymarket import AsyncSecureClient
+from polymarket import errors as sdk_errors
+from polymarket.models.clob import AcceptedOrder, ApiKeyCreds
+
+from polymaker.errors import (
+    ExchangeError,
+    RateLimitError,
+    RequestRejectedError,
+    TransportError,
+    UnexpectedResponseError,
+)
+from polymaker.exchange.retry import RetryPolicy, retry_delay, should_retry
+from polymaker.exchange.sdk import create_async_secure_client
+from polymaker.exchange.urls import ExchangeUrls
+from polymaker.exchange.wire._fields import WireError
+from polymaker.exchange.wire.markets import ClobMarket, parse_clob_market
+from polymaker.exchange.wire.orders import Order, parse_order
+from polymaker.exchange.wire.trades import AccountIdentity, Fill, parse_trade
+
+log = logging.getLogger(__name__)
+
+Side = Literal["BUY", "SELL"]
+T = TypeVar("T")
+_BASE_UNITS = Decimal(1_000_000)  # pUSD and outcome shares both have 6 decimals on chain
+_END_CURSOR = "LTE="
+_MAX_PAGES = 50
+
+
+class RejectCode(StrEnum):
+    """Why the exchange refused an order (what the caller should do in brackets)."""
+
+    POST_ONLY_WOULD_CROSS = "post_only_would_cross"  # requote behind the book
+    NOT_ENOUGH_BALANCE = "not_enough_balance"  # refresh balances, do not shrink in a loop
+    TICK_SIZE = "tick_size"  # refresh the tick size and requote on the grid
+    MIN_SIZE = "min_size"  # below the market's minimum order size
+    MARKET_CLOSED = "market_closed"  # the market no longer trades: stop (exit 3)
+    CLOSED_ONLY = "closed_only"  # the account may only reduce positions
+    RATE_LIMITED = "rate_limited"  # wait ``retry_after_s``
+    RESTARTING = "restarting"  # matching engine restart / cancel-only: back off
+    OTHER = "other"  # anything else; logged with the venue's message
+
+
+# Venue message fragments (lower case) -> code; first match wins, so specific text comes first.
+# Sources: polymarket_api.md 3.7 and the SDK's ``models/clob/order_response.py``.
+_VENUE_REJECTIONS: tuple[tuple[str, RejectCode], ...] = (
+    ("invalid post-only order: order crosses book", RejectCode.POST_ONLY_WOULD_CROSS),
+    ("crosses the book", RejectCode.POST_ONLY_WOULD_CROSS),
+    ("not enough balance", RejectCode.NOT_ENOUGH_BALANCE),
+    ("breaks minimum tick size rule", RejectCode.TICK_SIZE),
+    ("tick size", RejectCode.TICK_SIZE),
+    ("lower than the minimum", RejectCode.MIN_SIZE),
+    ("closed only mode", RejectCode.CLOSED_ONLY),
+    ("market is closed", RejectCode.MARKET_CLOSED),
+    ("market closed", RejectCode.MARKET_CLOSED),
+    ("market is not accepting orders", RejectCode.MARKET_CLOSED),
+    ("market for token", RejectCode.MARKET_CLOSED),  # "market for token X not found"
+    ("not yet ready to process new orders", RejectCode.MARKET_CLOSED),  # not accepting orders
+    ("market resolved", RejectCode.MARKET_CLOSED),
+    ("cancel-only", RejectCode.RESTARTING),
+    ("trading is currently disabled", RejectCode.RESTARTING),
+    ("matching engine", RejectCode.RESTARTING),
+    ("too many requests", RejectCode.RATE_LIMITED),
+)
+
+
+def classify_rejection(message: str) -> RejectCode:
+    """The :class:`RejectCode` for a venue refusal message (``OTHER`` when unknown)."""
+    text = message.lower()
+    for fragment, code in _VENUE_REJECTIONS:
+        if fragment in text:
+            return code
+    return RejectCode.OTHER
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The exchange took the order. ``status`` is the venue's: live, matched or delayed."""
+
+    order_id: str
+    status: str
+    making_amount: Decimal
+    taking_amount: Decimal
+    trade_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """The exchange refused the order; nothing rests. ``retry_after_s`` comes with 429/425."""
+
+    code: RejectCode
+    message: str
+    retry_after_s: float | None = None
+
+
+PlaceOutcome = Accepted | Rejected
+
+
+@dataclass(frozen=True)
+class CancelOutcome:
+    """What a cancel request did: ids cancelled and ids refused with the venue's reason."""
+
+    canceled: tuple[str, ...]
+    not_canceled: dict[str, str] = field(default_factory=dict)
+
+
+class Trading:
+    """Order entry and account reads for one wallet on one exchange.
+
+    client: an authenticated ``AsyncSecureClient`` (closed by :meth:`aclose`).
+    clob_url: used only to name the endpoint in error messages.
+    sleep/rng: injected so tests can run retries without waiting.
+    """
+
+    def __init__(
+        self,
+        client: AsyncSecureClient,
+        *,
+        clob_url: str,
+        policy: RetryPolicy | None = None,
+        rng: random.Random | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._client = client
+        self._clob_url = clob_url
+        self._policy = policy or RetryPolicy()
+        self._rng = rng or random.Random()
+        self._sleep = sleep
+        self._known_order_ids: set[str] = set()
+        self.address = str(client.wallet)
+        self.identity = AccountIdentity.of(client.credentials.key, [self.address])
+        self.skipped_items = 0
+
+    @property
+    def credentials(self) -> ApiKeyCreds:
+        """The L2 credentials in use (given or derived); the user channel needs them too."""
+        return self._client.credentials
+
+    async def aclose(self) -> None:
+        """Close the SDK client and its connection pool."""
+        await self._client.close()
+
+    async def _call(self, what: str, make: Callable[[], Awaitable[T]], *, retry: bool) -> T:
+        """Run one SDK call; translate its errors; retry retryable ones when ``retry``."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await make()
+            except sdk_errors.RateLimitError as error:
+                failure: ExchangeError = RateLimitError(
+                    self._url(what), 429, str(error), retry_after=error.retry_after
+                )
+            except sdk_errors.RequestRejectedError as error:
+                failure = RequestRejectedError(
+                    self._url(what), error.status, str(error), retry_after=error.retry_after
+                )
+            except sdk_errors.TransportError as error:
+                failure = TransportError(self._url(what), str(error) or type(error).__name__)
+            except (sdk_errors.UnexpectedResponseError, ValueError) as error:
+                raise UnexpectedResponseError(f"{self._url(what)}: {error}") from error
+            if not (retry and should_retry(failure) and attempt < self._policy.attempts):
+                raise failure
+            retry_after = getattr(failure, "retry_after", None)
+            delay = retry_delay(attempt, self._policy, self._rng, retry_after)
+            log.info("retrying %s in %.2fs after: %s", what, delay, failure)
+            await self._sleep(delay)
+
+    def _url(self, what: str) -> str:
+        return f"{self._clob_url} {what}"
+
+    async def place_post_only(
+        self, token_id: str, side: Side, price: Decimal, size: Decimal
+    ) -> PlaceOutcome:
+        """Sign and post one post-only GTC limit order; never re-sent blindly.
+
+        When the POST gets no answer (transport error, 5xx), the open orders are searched for
+        an unknown order with this token/side/price/size: found -> Accepted, else Rejected
+        (OTHER). Raises only when even that search fails (the outcome is then unknown and the
+        caller's periodic reconcile must find and cancel strays).
+        """
+        try:
+            signed = await self._call(
+                "sign order",
+                lambda: self._client.create_limit_order(
+                    token_id=token_id, price=price, size=size, side=side, post_only=True
+                ),
+                retry=True,
+            )
+        except sdk_errors.UserInputError as error:
+            return Rejected(classify_rejection(str(error)), str(error))
+        sent_at = time.time()
+        try:
+            response = await self._call(
+                "POST /order", lambda: self._client.post_order(signed), retry=False
+            )
+        except RateLimitError as error:
+            return Rejected(RejectCode.RATE_LIMITED, error.message, error.retry_after)
+        except RequestRejectedError as error:
+            if error.status == 425:
+                return Rejected(RejectCode.RESTARTING, error.message, error.retry_after)
+            if error.status < 500:
+                return Rejected(classify_rejection(error.message), error.message)
+            log.warning("POST /order answered %s; looking for the order", error.status)
+            return await self._find_lost_order(token_id, side, price, size, sent_at)
+        except TransportError as error:
+            log.warning("POST /order got no answer (%s); looking for the order", error.problem)
+            return await self._find_lost_order(token_id, side, price, size, sent_at)
+        if isinstance(response, AcceptedOrder):
+            self._known_order_ids.add(str(response.order_id))
+            return Accepted(
+                str(response.order_id),
+                response.status,
+                response.making_amount,
+                response.taking_amount,
+                tuple(response.trade_ids),
+            )
+        return Rejected(classify_rejection(response.message), response.message)
+
+    async def _find_lost_order(
+        self, token_id: str, side: Side, price: Decimal, size: Decimal, sent_at: float
+    ) -> PlaceOutcome:
+        orders = await self._call(
+            "GET /data/orders",
+            lambda: self._list_orders(asset_id=token_id),
+            retry=True,
+        )
+        for order in orders:
+            if (
+                order.order_id not in self._known_order_ids
+                and str(order.side) == side
+                and order.price == price
+                and order.original_size == size
+            ):
+                self._known_order_ids.add(order.order_id)
+                log.info("lost POST /order found resting as %s", order.order_id)
+                return Accepted(order.order_id, "live", Decimal(0), Decimal(0))
+        waited = time.time() - sent_at
+        return Rejected(
+            RejectCode.OTHER, f"no answer to POST /order and no such open order after {waited:.1f}s"
+        )
+
+    async def _pages(self, path: str, query: dict[str, str]) -> list[object]:
+        """Every item of a cursor-paginated CLOB listing, as raw JSON objects.
+
+        Read through the SDK's authenticated transport (private API of the pinned SDK) and
+        parsed by ``exchange.wire``: the SDK's own ``ClobTrade`` model refuses a whole page
+        when one maker entry lacks ``side``, which venue trades do carry (fixture
+        clob_data_trades_item_2024-09.json).
+        """
+        transport = self._client._ctx.secure_clob
+        items: list[object] = []
+        cursor: str | None = None
+        for _ in range(_MAX_PAGES):
+            params = dict(query) if cursor is None else {**query, "next_cursor": cursor}
+            page = await transport.get_json(path, params=params)
+            if isinstance(page, list):  # a bare list is a complete answer
+                items.extend(page)
+                return items
+            if not isinstance(page, dict) or not isinstance(page.get("data"), list):
+                raise UnexpectedResponseError(f"{self._url('GET ' + path)}: not a page")
+            items.extend(page["data"])
+            cursor = page.get("next_cursor")
+            if not cursor or cursor == _END_CURSOR:
+                return items
+        raise UnexpectedResponseError(f"{self._url('GET ' + path)}: more than {_MAX_PAGES} pages")
+
+    async def _list_orders(self, **query: str) -> list[Order]:
+        orders: list[Order] = []
+        for item in await self._pages("/data/orders", query):
+            try:
+                orders.append(parse_order(item))
+            except WireError as error:
+                self.skipped_items += 1
+                log.warning("skipped an unreadable open order: %s", error)
+        return orders
+
+    async def get_order(self, order_id: str) -> Order:
+        """One of our orders whatever its status (``GET /data/order/{id}``), for final fills."""
+        transport = self._client._ctx.secure_clob
+
+        async def fetch() -> Order:
+            return parse_order(await transport.get_json(f"/data/order/{order_id}", params={}))
+
+        return await self._call("GET /data/order", fetch, retry=True)
+
+    async def market_info(self, condition_id: str) -> ClobMarket:
+        """The market's tradability and grid (``GET /markets/{condition_id}``, public)."""
+        transport = self._client._ctx.clob
+
+        async def fetch() -> ClobMarket:
+            return parse_clob_market(await transport.get_json(f"/markets/{condition_id}"))
+
+        return await self._call("GET /markets", fetch, retry=True)
+
+    async def cancel(self, order_id: str) -> CancelOutcome:
+        """Cancel one order (idempotent, so retried on transport errors)."""
+        response = await self._call(
+            "DELETE /order", lambda: self._client.cancel_order(order_id=order_id), retry=True
+        )
+        return CancelOutcome(tuple(response.canceled), dict(response.not_canceled))
+
+    async def cancel_market(self, condition_id: str) -> CancelOutcome:
+        """Cancel every order of ours in one market (both tokens) and no other market."""
+        response = await self._call(
+            "DELETE /cancel-market-orders",
+            lambda: self._client.cancel_market_orders(market=condition_id),
+            retry=True,
+        )
+        return CancelOutcome(tuple(response.canceled), dict(response.not_canceled))
+
+    async def open_orders(self, condition_id: str) -> list[Order]:
+        """Our open orders in one market (all pages)."""
+        return await self._call(
+            "GET /data/orders", lambda: self._list_orders(market=condition_id), retry=True
+        )
+
+    async def confirm_no_open_orders(
+        self, condition_id: str, *, timeout_s: float, poll_s: float = 0.2
+    ) -> list[Order]:
+        """Cancel and re-read ``/data/orders`` until the market has none of ours or time is up.
+
+        Returns what is still open at the end (empty = confirmed by the exchange). Failed
+        reads inside the window are retried; the last failure is raised if time runs out
+        without one successful read.
+        """
+        deadline = time.monotonic() + timeout_s
+        last_error: ExchangeError | None = None
+        while True:
+            try:
+                remaining = await self.open_orders(condition_id)
+                last_error = None
+            except ExchangeError as error:
+                remaining, last_error = [], error
+            if not remaining and last_error is None:
+                return []
+            if time.monotonic() >= deadline:
+                if last_error is not None:
+                    raise last_error
+                return remaining
+            for order in remaining:
+                try:
+                    await self.cancel(order.order_id)
+                except ExchangeError as error:
+                    log.warning("cancel %s failed: %s", order.order_id, error)
+            await self._sleep(poll_s)
+
+    async def fills(self, condition_id: str) -> list[Fill]:
+        """Our fills in one market, from ``GET /data/trades`` (all pages).
+
+        A trade that cannot be read is logged, counted in ``skipped_items`` and skipped.
+        """
+        items = await self._call(
+            "GET /data/trades",
+            lambda: self._pages("/data/trades", {"market": condition_id}),
+            retry=True,
+        )
+        fills: list[Fill] = []
+        for item in items:
+            try:
+                fills.extend(parse_trade(item, self.identity).fills)
+            except WireError as error:
+                self.skipped_items += 1
+                log.warning("skipped an unreadable trade: %s", error)
+        return fills
+
+    async def collateral_balance(self) -> Decimal:
+        """pUSD balance of the wallet (``GET /balance-allowance?asset_type=COLLATERAL``)."""
+        answer = await self._call(
+            "GET /balance-allowance",
+            lambda: self._client.get_balance_allowance(asset_type="COLLATERAL"),
+            retry=True,
+        )
+        return Decimal(answer.balance) / _BASE_UNITS
+
+    async def token_balance(self, token_id: str) -> Decimal:
+        """Shares of ``token_id`` held (``asset_type=CONDITIONAL``)."""
+        answer = await self._call(
+            "GET /balance-allowance",
+            lambda: self._client.get_balance_allowance(asset_type="CONDITIONAL", token_id=token_id),
+            retry=True,
+        )
+        return Decimal(answer.balance) / _BASE_UNITS
+
+
+async def open_trading(
+    private_key: str,
+    urls: ExchangeUrls,
+    *,
+    credentials: ApiKeyCreds | None = None,
+    policy: RetryPolicy | None = None,
+) -> Trading:
+    """Build the authenticated SDK client (deriving API credentials unless given) and wrap it.
+
+    Raises the project's ExchangeError types (never the SDK's): ``TransportError`` when the
+    exchange is unreachable, ``RequestRejectedError`` when it refuses the key or credentials.
+    """
+    what = f"{urls.clob_url} authenticate"
+    try:
+        client = await create_async_secure_client(private_key, urls, credentials=credentials)
+    except sdk_errors.RateLimitError as error:
+        raise RateLimitError(what, 429, str(error), retry_after=error.retry_after) from error
+    except sdk_errors.RequestRejectedError as error:
+        raise RequestRejectedError(what, error.status, str(error)) from error
+    except sdk_errors.TransportError as error:
+        raise TransportError(what, str(error) or type(error).__name__) from error
+    except sdk_errors.PolymarketError as error:
+        raise UnexpectedResponseError(f"{what}: {error}") from error
+    return Trading(client, clob_url=urls.clob_url, policy=policy)
+
+
+__all__ = [
+    "Accepted",
+    "CancelOutcome",
+    "Fill",
+    "PlaceOutcome",
+    "RejectCode",
+    "Rejected",
+    "Trading",
+    "classify_rejection",
+    "open_trading",
+]

@@ -1,0 +1,120 @@
+"""Order-book snapshots: REST ``GET /book``, ``POST /books`` and the WebSocket ``book`` event.
+
+All three share one shape (polymarket_api.md 3.1, 4.1). Levels are kept in the order served
+(bids ascending, asks descending: the best level is the *last* element), because the venue's
+book hash is computed over that order; ``best_bid``/``best_ask`` never rely on it.
+
+Two generations are accepted: the current one (``tick_size``, ``min_order_size``, ``neg_risk``,
+``last_trade_price``; the WebSocket frame omits ``min_order_size``/``neg_risk``) and the 2024
+one without those fields (they become None).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from polymaker.exchange.wire import _fields as f
+from polymaker.exchange.wire._fields import WireError
+
+
+@dataclass(frozen=True, slots=True)
+class PriceLevel:
+    """One price level: ``size`` shares resting at ``price``."""
+
+    price: Decimal
+    size: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class OrderBookSnapshot:
+    """A full book of one outcome token at ``timestamp_ms``.
+
+    condition_id: the market (wire ``market``); asset_id: the token.
+    bids/asks: levels in served order (worst to best). tick_size, min_order_size, neg_risk,
+    last_trade_price: None when the payload lacks them (2024 shape, WebSocket frames) or sends
+    ``""`` (no trade yet).
+    """
+
+    condition_id: str
+    asset_id: str
+    timestamp_ms: int
+    hash: str | None
+    bids: tuple[PriceLevel, ...]
+    asks: tuple[PriceLevel, ...]
+    tick_size: Decimal | None
+    min_order_size: Decimal | None
+    neg_risk: bool | None
+    last_trade_price: Decimal | None
+
+    @property
+    def time(self) -> datetime:
+        """``timestamp_ms`` as a UTC datetime."""
+        return f.ms_to_utc(self.timestamp_ms)
+
+    @property
+    def best_bid(self) -> PriceLevel | None:
+        """The highest bid, found by price (not by position)."""
+        return max(self.bids, key=_price, default=None)
+
+    @property
+    def best_ask(self) -> PriceLevel | None:
+        """The lowest ask, found by price (not by position)."""
+        return min(self.asks, key=_price, default=None)
+
+
+def _price(level: PriceLevel) -> Decimal:
+    return level.price
+
+
+def parse_levels(obj: Mapping[str, Any], key: str) -> tuple[PriceLevel, ...]:
+    """A list of ``{price, size}`` string pairs; an absent or null list is empty."""
+    raw = obj.get(key)
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise WireError(key, "expected a list of levels")
+    levels = []
+    for item in raw:
+        level = f.require_mapping(item, key)
+        levels.append(PriceLevel(f.price(level, "price"), f.size(level, "size")))
+    return tuple(levels)
+
+
+def parse_book(payload: object) -> OrderBookSnapshot:
+    """One book object (REST ``/book`` body, one ``/books`` item or a WS ``book`` event).
+
+    Raises WireError (an ``UnexpectedResponseError``) naming the bad key.
+    """
+    obj = f.require_mapping(payload, "book")
+    tick_size = f.optional_decimal(obj, "tick_size")
+    if tick_size is not None and not Decimal(0) < tick_size < Decimal(1):
+        raise WireError("tick_size", f"tick size {tick_size} outside (0, 1)")
+    min_order_size = f.optional_decimal(obj, "min_order_size")
+    if min_order_size is not None and min_order_size < 0:
+        raise WireError("min_order_size", f"negative minimum {min_order_size}")
+    return OrderBookSnapshot(
+        condition_id=f.text(obj, "market"),
+        asset_id=f.text(obj, "asset_id"),
+        timestamp_ms=f.epoch_ms(obj, "timestamp"),
+        hash=f.optional_text(obj, "hash"),
+        bids=parse_levels(obj, "bids"),
+        asks=parse_levels(obj, "asks"),
+        tick_size=tick_size,
+        min_order_size=min_order_size,
+        neg_risk=f.optional_bool(obj, "neg_risk"),
+        last_trade_price=f.quote(obj, "last_trade_price"),
+    )
+
+
+def parse_books(payload: object) -> tuple[OrderBookSnapshot, ...]:
+    """The ``POST /books`` answer: a JSON array of book objects."""
+    if not isinstance(payload, list):
+        raise WireError("books", "expected a list of books")
+    return tuple(parse_book(item) for item in payload)
+
+
+__all__ = ["OrderBookSnapshot", "PriceLevel", "parse_book", "parse_books", "parse_levels"]

@@ -1,0 +1,293 @@
+"""Fetching for the screener: the Gamma listing and the CLOB order books, concurrently.
+
+Listing: ``GET /markets/keyset`` paged on ``next_cursor`` (never on page length: the venue
+clamps page sizes silently). One cursor chain is sequential by nature, so the end-date window
+is split into sub-windows, each with its own chain, fetched at once and de-duplicated by id.
+Only when the keyset route is missing (404/405/410) does it fall back to the legacy offset
+listing, which also splits the window when the offset gets deep. A listing that fails after
+retries raises: an outage must never look like "no markets".
+
+Books: ``POST /books`` in batches, a bounded number in flight. A batch that still fails marks
+only its tokens as unavailable; the screen goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
+
+from polymaker.errors import ExchangeError, RequestRejectedError, UnexpectedResponseError
+from polymaker.exchange.http import JsonHttp
+from polymaker.screener.model import Quote
+from polymaker.screener.parse import parse_book
+
+log = logging.getLogger(__name__)
+
+KEYSET_MISSING_STATUSES = frozenset({404, 405, 410})
+OFFSET_SPLIT_AT = 2000  # deep offsets hit a wall on Gamma (polymarket_api.md 2.2)
+T = TypeVar("T")
+
+
+class Progress(Protocol):
+    """Receives fetch progress: ``stage`` is "listing" (pages) or "books" (batches)."""
+
+    def advance(self, stage: str, amount: int = 1, total: int | None = None) -> None: ...
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The unique market rows in the window, and how they were fetched."""
+
+    rows: list[dict[str, Any]]
+    pages: int
+    source: str  # "keyset" or "offset"
+
+
+@dataclass(frozen=True)
+class Books:
+    """Top of book per token id; ``unavailable`` holds the tokens whose batch failed."""
+
+    quotes: dict[str, Quote]
+    unavailable: frozenset[str]
+    bad_entries: int
+    batches: int
+    failed_batches: int
+
+
+class _KeysetMissing(Exception):
+    pass
+
+
+def iso_z(when: datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SSZ`` in UTC, the form Gamma's date filters take."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def split_window(start: datetime, end: datetime, parts: int) -> list[tuple[datetime, datetime]]:
+    """``parts`` consecutive sub-windows covering [start, end]; shared bounds are de-duplicated."""
+    if parts < 1 or end < start:
+        raise ValueError("need parts >= 1 and end >= start")
+    step = (end - start) / parts
+    bounds = [start + step * i for i in range(parts)] + [end]
+    return [(bounds[i], bounds[i + 1]) for i in range(parts)]
+
+
+async def gather_all(coros: Iterable[Awaitable[T]]) -> list[T]:
+    """Run all at once; the first failure cancels the rest and is raised as itself."""
+    tasks: list[asyncio.Task[T]] = []
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(_as_coroutine(c)) for c in coros]
+    except BaseExceptionGroup as group_error:
+        raise _first_cause(group_error) from None
+    return [task.result() for task in tasks]
+
+
+async def _as_coroutine(awaitable: Awaitable[T]) -> T:
+    return await awaitable
+
+
+def _first_cause(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """Prefer a "keyset missing" signal, then any exchange error, then whatever came first."""
+    flat: list[BaseException] = []
+    pending: list[BaseException] = [group]
+    while pending:
+        item = pending.pop(0)
+        if isinstance(item, BaseExceptionGroup):
+            pending.extend(item.exceptions)
+        else:
+            flat.append(item)
+    for kind in (_KeysetMissing, ExchangeError):
+        for error in flat:
+            if isinstance(error, kind):
+                return error
+    return flat[0]
+
+
+class ListingFetcher:
+    """Pages through Gamma for one end-date window (see the module docstring)."""
+
+    def __init__(
+        self,
+        http: JsonHttp,
+        gamma_url: str,
+        *,
+        page_size: int,
+        windows: int,
+        progress: Progress | None = None,
+    ) -> None:
+        self._http = http
+        self._base = gamma_url.rstrip("/")
+        self._page_size = page_size
+        self._windows = windows
+        self._progress = progress
+        self._pages = 0
+
+    async def fetch(self, start: datetime, end: datetime) -> Listing:
+        """All rows with an end date in [start, end], unique by id (first seen wins)."""
+        parts = split_window(start, end, self._windows)
+        try:
+            chunks = await gather_all(self._keyset_chain(a, b) for a, b in parts)
+            source = "keyset"
+        except _KeysetMissing:
+            log.warning("%s/markets/keyset is not served; using the offset listing", self._base)
+            chunks = await gather_all(self._offset_chain(a, b) for a, b in parts)
+            source = "offset"
+        return Listing(_unique_rows(chunks), self._pages, source)
+
+    def _base_query(self, start: datetime, end: datetime) -> dict[str, str | int]:
+        return {
+            "limit": self._page_size,
+            "active": "true",
+            "closed": "false",
+            "end_date_min": iso_z(start),
+            "end_date_max": iso_z(end),
+        }
+
+    def _page_done(self) -> None:
+        self._pages += 1
+        if self._progress is not None:
+            self._progress.advance("listing")
+
+    async def _keyset_chain(self, start: datetime, end: datetime) -> list[Any]:
+        url = f"{self._base}/markets/keyset"
+        query: dict[str, str | int] = self._base_query(start, end)
+        rows: list[Any] = []
+        seen: set[str] = set()
+        first = True
+        while True:
+            try:
+                page = await self._http.get_json(url, query)
+            except RequestRejectedError as error:
+                if first and error.status in KEYSET_MISSING_STATUSES:
+                    raise _KeysetMissing from error
+                raise
+            first = False
+            self._page_done()
+            if not isinstance(page, dict) or not isinstance(page.get("markets"), list):
+                raise UnexpectedResponseError(f"{url}: expected an object with a 'markets' list")
+            rows.extend(page["markets"])
+            cursor = page.get("next_cursor")
+            if cursor is None or cursor == "":
+                return rows
+            if not isinstance(cursor, str) or cursor in seen:
+                raise UnexpectedResponseError(f"{url}: next_cursor {cursor!r} does not advance")
+            seen.add(cursor)
+            query = {**query, "after_cursor": cursor}
+
+    async def _offset_chain(self, start: datetime, end: datetime) -> list[Any]:
+        """Legacy ``GET /markets`` by offset, sorted by end date; restarts the window deeper
+        than OFFSET_SPLIT_AT at the last row's end date (inclusive: same-second rows are kept)."""
+        url = f"{self._base}/markets"
+        rows: list[Any] = []
+        offset = 0
+        while True:
+            query = {**self._base_query(start, end), "offset": offset}
+            query.update(order="endDate", ascending="true")
+            page = await self._http.get_json(url, query)
+            self._page_done()
+            if isinstance(page, dict) and isinstance(page.get("data"), list):
+                page = page["data"]
+            if not isinstance(page, list):
+                raise UnexpectedResponseError(f"{url}: expected a list of markets")
+            rows.extend(page)
+            if len(page) < self._page_size:
+                return rows
+            offset += len(page)
+            restart = _last_end(page)
+            if offset >= OFFSET_SPLIT_AT and restart is not None and restart > start:
+                start, offset = restart, 0
+
+
+def _last_end(page: Sequence[Any]) -> datetime | None:
+    last = page[-1] if page else None
+    text = last.get("endDate") if isinstance(last, dict) else None
+    if not isinstance(text, str):
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _unique_rows(chunks: Iterable[list[Any]]) -> list[dict[str, Any]]:
+    """Rows de-duplicated by Gamma id; rows without a usable id are kept (parse rejects them)."""
+    seen: set[str] = set()
+    out: list[Any] = []
+    for chunk in chunks:
+        for row in chunk:
+            key = row.get("id") if isinstance(row, dict) else None
+            if isinstance(key, str | int) and not isinstance(key, bool):
+                if str(key) in seen:
+                    continue
+                seen.add(str(key))
+            out.append(row)
+    return out
+
+
+async def fetch_books(
+    http: JsonHttp,
+    clob_url: str,
+    token_ids: Sequence[str],
+    *,
+    batch_size: int,
+    concurrency: int,
+    progress: Progress | None = None,
+) -> Books:
+    """Top of book for each token via ``POST /books``; a failed batch never fails the screen."""
+    url = f"{clob_url.rstrip('/')}/books"
+    batches = [token_ids[i : i + batch_size] for i in range(0, len(token_ids), batch_size)]
+    gate = asyncio.Semaphore(concurrency)
+    quotes: dict[str, Quote] = {}
+    unavailable: set[str] = set()
+    bad = 0
+    failed = 0
+
+    async def one(batch: Sequence[str]) -> None:
+        nonlocal bad, failed
+        async with gate:
+            try:
+                answer = await http.post_json(url, [{"token_id": t} for t in batch])
+                if not isinstance(answer, list):
+                    raise UnexpectedResponseError(f"{url}: expected a list of books")
+            except ExchangeError as error:
+                log.warning("books batch of %d tokens unavailable: %s", len(batch), error)
+                unavailable.update(batch)
+                failed += 1
+            else:
+                bad += _store_books(answer, quotes)
+        if progress is not None:
+            progress.advance("books", 1, len(batches))
+
+    await gather_all(one(batch) for batch in batches)
+    return Books(quotes, frozenset(unavailable), bad, len(batches), failed)
+
+
+def _store_books(answer: list[Any], quotes: dict[str, Quote]) -> int:
+    bad = 0
+    for entry in answer:
+        try:
+            token, quote = parse_book(entry)
+        except ValueError as error:
+            log.warning("unreadable book skipped: %s", error)
+            bad += 1
+            continue
+        quotes[token] = quote
+    return bad
+
+
+__all__ = [
+    "Books",
+    "Listing",
+    "ListingFetcher",
+    "Progress",
+    "fetch_books",
+    "gather_all",
+    "iso_z",
+    "split_window",
+]

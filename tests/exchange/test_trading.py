@@ -1,0 +1,283 @@
+"""Trading: outcomes as values, error translation, retries, and lost-order reconciliation.
+
+The SDK client is replaced by a hand-written fake with the same method names; its listings
+serve recorded venue payloads, so parsing runs on real shapes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from polymarket import errors as sdk
+from polymarket.models.clob import AcceptedOrder, RejectedOrder
+
+from polymaker.errors import RequestRejectedError, TransportError
+from polymaker.exchange.retry import RetryPolicy
+from polymaker.exchange.trading import Accepted, RejectCode, Rejected, Trading, classify_rejection
+from tests.conftest import load_fixture
+
+OUR_ADDRESS = "0x1bFDF7224C358405A486b5FD8489f13c2aDcb5f3"  # the maker in the trade fixture
+TOKEN = "21742633143463906290569050155826241533067272736897614950488156847949938836455"
+MARKET = "0xdd22472e552920b8438158ea7238bfadfa4f736aa4cee91a6b86c39ead110917"
+
+
+class _Creds:
+    key = "our-api-key"
+
+
+def _open_order(order_id: str, price: str = "0.45", size: str = "10") -> dict[str, Any]:
+    return {
+        "id": order_id,
+        "status": "LIVE",
+        "owner": "our-api-key",
+        "maker_address": OUR_ADDRESS,
+        "market": MARKET,
+        "asset_id": TOKEN,
+        "side": "BUY",
+        "price": price,
+        "original_size": size,
+        "size_matched": "0",
+        "outcome": "Yes",
+        "order_type": "GTC",
+        "associate_trades": [],
+        "created_at": 1726043102,
+        "expiration": "0",
+    }
+
+
+class FakeTransport:
+    """Serves scripted answers per path; an exception in the script is raised instead."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, list[Any]] = {}
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    async def get_json(self, path: str, *, params: dict[str, Any]) -> Any:
+        self.calls.append((path, dict(params)))
+        script = self.answers[path]
+        answer = script.pop(0) if len(script) > 1 else script[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return copy.deepcopy(answer)
+
+
+class FakeClient:
+    """The subset of ``AsyncSecureClient`` that Trading uses."""
+
+    def __init__(self) -> None:
+        self.wallet = OUR_ADDRESS
+        self.credentials = _Creds()
+        self._ctx = type("Ctx", (), {})()
+        self._ctx.secure_clob = FakeTransport()
+        self.post_results: list[Any] = []
+        self.posted = 0
+        self.cancelled: list[str] = []
+
+    async def create_limit_order(self, **kwargs: Any) -> dict[str, Any]:
+        assert kwargs["post_only"] is True
+        if kwargs["price"] == Decimal("0.333"):
+            raise sdk.UserInputError("price 0.333 is not on the tick size grid 0.01")
+        return kwargs
+
+    async def post_order(self, signed: dict[str, Any]) -> Any:
+        self.posted += 1
+        result = self.post_results.pop(0)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    async def cancel_order(self, *, order_id: str) -> Any:
+        self.cancelled.append(order_id)
+        return type("R", (), {"canceled": (order_id,), "not_canceled": {}})()
+
+
+def _trading(client: FakeClient, sleeps: list[float] | None = None) -> Trading:
+    async def sleep(seconds: float) -> None:
+        if sleeps is not None:
+            sleeps.append(seconds)
+
+    return Trading(client, clob_url="http://clob", policy=RetryPolicy(retries=2), sleep=sleep)  # type: ignore[arg-type]
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def test_accepted_order_is_a_value() -> None:
+    client = FakeClient()
+    client.post_results = [
+        AcceptedOrder(
+            order_id="0xabc",
+            status="live",
+            making_amount=Decimal(0),
+            taking_amount=Decimal(0),
+            trade_ids=(),
+            transactions_hashes=(),
+        )
+    ]
+    outcome = run(_trading(client).place_post_only(TOKEN, "BUY", Decimal("0.45"), Decimal(10)))
+    assert outcome == Accepted("0xabc", "live", Decimal(0), Decimal(0), ())
+
+
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [
+        ("invalid post-only order: order crosses book", RejectCode.POST_ONLY_WOULD_CROSS),
+        ("not enough balance / allowance", RejectCode.NOT_ENOUGH_BALANCE),
+        (
+            "order 0x1 is invalid. Price (0.455) breaks minimum tick size rule: 0.01",
+            RejectCode.TICK_SIZE,
+        ),
+        ("order 0x1 is invalid. Size (1) lower than the minimum: 5", RejectCode.MIN_SIZE),
+        ("'0xabc' address in closed only mode", RejectCode.CLOSED_ONLY),
+        ("market is closed", RejectCode.MARKET_CLOSED),
+        ("the market is not yet ready to process new orders", RejectCode.MARKET_CLOSED),
+        ("market for token 123 not found", RejectCode.MARKET_CLOSED),
+        ("Trading is currently cancel-only", RejectCode.RESTARTING),
+        ("something new", RejectCode.OTHER),
+    ],
+)
+def test_venue_messages_map_to_codes(message: str, code: RejectCode) -> None:
+    assert classify_rejection(message) is code
+
+
+def test_rejected_response_and_http_400_both_become_rejected() -> None:
+    client = FakeClient()
+    client.post_results = [
+        RejectedOrder(
+            code="post_only_would_cross", message="invalid post-only order: order crosses book"
+        ),
+        sdk.RequestRejectedError("not enough balance / allowance", status=400),
+    ]
+    trading = _trading(client)
+    first = run(trading.place_post_only(TOKEN, "BUY", Decimal("0.5"), Decimal(10)))
+    second = run(trading.place_post_only(TOKEN, "BUY", Decimal("0.5"), Decimal(10)))
+    assert isinstance(first, Rejected) and first.code is RejectCode.POST_ONLY_WOULD_CROSS
+    assert isinstance(second, Rejected) and second.code is RejectCode.NOT_ENOUGH_BALANCE
+
+
+def test_rate_limit_and_restart_are_rejections_and_never_resent() -> None:
+    client = FakeClient()
+    client.post_results = [
+        sdk.RateLimitError("slow down", retry_after=2.0),
+        sdk.RequestRejectedError("restarting", status=425, retry_after=5.0),
+    ]
+    trading = _trading(client)
+    limited = run(trading.place_post_only(TOKEN, "BUY", Decimal("0.5"), Decimal(10)))
+    restarting = run(trading.place_post_only(TOKEN, "BUY", Decimal("0.5"), Decimal(10)))
+    assert limited == Rejected(RejectCode.RATE_LIMITED, "slow down", 2.0)
+    assert isinstance(restarting, Rejected) and restarting.code is RejectCode.RESTARTING
+    assert client.posted == 2
+
+
+def test_off_grid_price_is_a_tick_size_rejection_without_a_request() -> None:
+    client = FakeClient()
+    outcome = run(_trading(client).place_post_only(TOKEN, "BUY", Decimal("0.333"), Decimal(10)))
+    assert isinstance(outcome, Rejected) and outcome.code is RejectCode.TICK_SIZE
+    assert client.posted == 0
+
+
+def test_lost_post_is_found_among_open_orders_not_resent() -> None:
+    client = FakeClient()
+    client.post_results = [sdk.TransportError("read timeout")]
+    page = {
+        "data": [_open_order("0xknown-elsewhere", price="0.40"), _open_order("0xlost")],
+        "next_cursor": "LTE=",
+    }
+    client._ctx.secure_clob.answers["/data/orders"] = [page]
+    outcome = run(_trading(client).place_post_only(TOKEN, "BUY", Decimal("0.45"), Decimal(10)))
+    assert isinstance(outcome, Accepted) and outcome.order_id == "0xlost"
+    assert client.posted == 1
+    assert client._ctx.secure_clob.calls == [("/data/orders", {"asset_id": TOKEN})]
+
+
+def test_lost_post_with_no_matching_order_is_rejected_as_other() -> None:
+    client = FakeClient()
+    client.post_results = [sdk.RequestRejectedError("bad gateway", status=502)]
+    client._ctx.secure_clob.answers["/data/orders"] = [{"data": [], "next_cursor": "LTE="}]
+    outcome = run(_trading(client).place_post_only(TOKEN, "BUY", Decimal("0.45"), Decimal(10)))
+    assert isinstance(outcome, Rejected) and outcome.code is RejectCode.OTHER
+    assert client.posted == 1
+
+
+def test_reads_retry_5xx_with_backoff_then_succeed() -> None:
+    client = FakeClient()
+    client._ctx.secure_clob.answers["/data/orders"] = [
+        sdk.RequestRejectedError("unavailable", status=503),
+        sdk.TransportError("connection reset"),
+        {"data": [_open_order("0x1")], "next_cursor": "LTE="},
+    ]
+    sleeps: list[float] = []
+    orders = run(_trading(client, sleeps).open_orders(MARKET))
+    assert [o.order_id for o in orders] == ["0x1"]
+    assert len(sleeps) == 2 and all(s > 0 for s in sleeps)
+
+
+def test_reads_give_up_after_the_policy_and_translate_the_error() -> None:
+    client = FakeClient()
+    client._ctx.secure_clob.answers["/data/orders"] = [sdk.TransportError("refused")]
+    with pytest.raises(TransportError) as caught:
+        run(_trading(client, []).open_orders(MARKET))
+    assert "GET /data/orders" in str(caught.value)
+    assert len(client._ctx.secure_clob.calls) == 3
+
+
+def test_client_errors_are_not_retried() -> None:
+    client = FakeClient()
+    client._ctx.secure_clob.answers["/data/orders"] = [
+        sdk.RequestRejectedError("Unauthorized/Invalid api key", status=401)
+    ]
+    with pytest.raises(RequestRejectedError) as caught:
+        run(_trading(client, []).open_orders(MARKET))
+    assert caught.value.status == 401
+    assert len(client._ctx.secure_clob.calls) == 1
+
+
+def test_pages_are_followed_until_the_end_cursor() -> None:
+    client = FakeClient()
+    client._ctx.secure_clob.answers["/data/orders"] = [
+        {"data": [_open_order("0x1")], "next_cursor": "Mg=="},
+        {"data": [_open_order("0x2")], "next_cursor": "LTE="},
+    ]
+    orders = run(_trading(client).open_orders(MARKET))
+    assert [o.order_id for o in orders] == ["0x1", "0x2"]
+    assert client._ctx.secure_clob.calls[1] == (
+        "/data/orders",
+        {"market": MARKET, "next_cursor": "Mg=="},
+    )
+
+
+def test_fills_are_ours_from_the_recorded_trade_and_bad_items_are_skipped() -> None:
+    client = FakeClient()
+    trade = load_fixture("clob_data_trades_item_2024-09.json")
+    client._ctx.secure_clob.answers["/data/trades"] = [
+        {"data": [trade, {"id": "broken"}], "next_cursor": "LTE="}
+    ]
+    trading = _trading(client)
+    fills = run(trading.fills(MARKET))
+    assert len(fills) == 1
+    fill = fills[0]
+    assert fill.trade_id == "0c357886-b9d3-44bb-9aa9-72d8abc90e6e"
+    assert fill.order_id.startswith("0x6dd169f8")
+    assert (fill.side, fill.price, fill.size, fill.status) == (
+        "SELL",
+        Decimal("0.489"),
+        Decimal(5),
+        "CONFIRMED",
+    )
+    assert trading.skipped_items == 1
+
+
+def test_confirm_no_open_orders_cancels_leftovers_until_empty() -> None:
+    client = FakeClient()
+    client._ctx.secure_clob.answers["/data/orders"] = [
+        {"data": [_open_order("0xleft")], "next_cursor": "LTE="},
+        {"data": [], "next_cursor": "LTE="},
+    ]
+    remaining = run(_trading(client).confirm_no_open_orders(MARKET, timeout_s=5, poll_s=0))
+    assert remaining == []
+    assert client.cancelled == ["0xleft"]
