@@ -232,6 +232,13 @@ def test_second_server_on_a_live_socket_refuses(tmp_path):
     _serve(tmp_path, body)
 
 
+def test_server_refuses_to_replace_a_regular_file(tmp_path):
+    socket_path(tmp_path).write_text("important")
+    with pytest.raises(ControlError, match="not a socket"):
+        asyncio.run(ControlServer(socket_path(tmp_path)).start())
+    assert socket_path(tmp_path).read_text() == "important"
+
+
 def test_register_refuses_unknown_verbs(tmp_path):
     with pytest.raises(ValueError, match="not a control verb"):
         ControlServer(socket_path(tmp_path)).register("dance", lambda: Outcome())

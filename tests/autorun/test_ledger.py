@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from polymaker.autorun.ledger import Ledger, backup_path, reset_ledger_file
+from polymaker.autorun.ledger import Ledger, reset_ledger_file
 from polymaker.autorun.states import TopicState, TransitionError
 from polymaker.errors import StateFileError
 
@@ -199,13 +199,23 @@ def test_reset_history_keeps_a_backup_and_keeps_live_topics(path):
     ledger.transition("done", S.FINISHED, reason="exit 0", exit_code=0)
     before = path.read_bytes()
     backup = ledger.reset_history()
-    assert backup == backup_path(path, clock.now)
+    assert backup == path.with_name(f"handled_topics.json.bak-{clock.now:%Y%m%dT%H%M%SZ}")
     assert backup.read_bytes() == before
     assert backup.name.startswith("handled_topics.json.bak-2026")
     assert set(ledger.entries()) == {"running", "waiting"}
     assert ledger.queue == ("waiting",)
     assert ledger.is_new("done", ignore_history=False)
     assert set(Ledger.load(path, "drill").entries()) == {"running", "waiting"}
+
+
+def test_two_resets_in_one_second_keep_both_backups(path):
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"topics": ["old"]}))
+    clock = lambda: datetime(2026, 12, 3, 12, 0, tzinfo=UTC)  # noqa: E731
+    first = reset_ledger_file(path, clock=clock)
+    second = reset_ledger_file(path, clock=clock)
+    assert first != second and second.name.endswith("Z-2")
+    assert json.loads(first.read_text()) == {"topics": ["old"]}
 
 
 def test_reset_of_the_plain_form_drops_its_ids(path):

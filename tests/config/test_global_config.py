@@ -16,6 +16,7 @@ from polymaker.config.global_config import (
     load_global_config,
     project_root,
     resolve_paths,
+    topic_file_name,
 )
 from polymaker.errors import ConfigError
 from tests.conftest import REPO_ROOT
@@ -81,6 +82,8 @@ def test_unknown_nested_key_is_rejected(tmp_path):
         ({"max_concurrent_workers": "3"}, "max_concurrent_workers"),
         ({"max_concurrent_workers": True}, "max_concurrent_workers"),
         ({"topics_poll_sec": True}, "topics_poll_sec"),
+        ({"topics_poll_sec": "300"}, "topics_poll_sec"),
+        ({"max_total_exposure_usdc": True}, "max_total_exposure_usdc"),
         ({"ignore_history": "yes"}, "ignore_history"),
         ({"mode": "production"}, "mode"),
         ({"paths": {"data_dir": 5}}, "paths.data_dir"),
@@ -105,6 +108,8 @@ def test_wrong_type_is_rejected(tmp_path, document, key):
         ({"max_markets_held": 0}, "max_markets_held"),
         ({"log_max_bytes": 100}, "log_max_bytes"),
         ({"drill": {"speed": 0}}, "drill.speed"),
+        ({"stop_timeout_s": float("inf")}, "stop_timeout_s"),
+        ({"max_total_exposure_usdc": "NaN"}, "max_total_exposure_usdc"),
     ],
 )
 def test_range_is_enforced(tmp_path, document, key):
@@ -125,6 +130,7 @@ def test_money_limits_are_decimal(tmp_path):
 @pytest.mark.parametrize("mode", ["paper", "live"])
 def test_non_drill_mode_without_urls_is_rejected(tmp_path, mode):
     error = _error(tmp_path, {"mode": mode})
+    assert error.key == "exchange"
     assert "needs the five exchange URLs" in str(error)
 
 
@@ -235,3 +241,25 @@ def test_command_line_config_paths_win_and_resolve_against_cwd(tmp_path, monkeyp
     assert resolved.filter_config == tmp_path.resolve() / "mine" / "filter.json"
     assert resolved.strategy_config == tmp_path / "s.json"
     assert resolved.data_dir == tmp_path.resolve() / "proj" / "data"
+
+
+@pytest.mark.parametrize(
+    ("topic_id", "name"),
+    [
+        ("will-it-rain-in-paris-2026", "will-it-rain-in-paris-2026"),
+        ("a/b c", "a_b_c"),
+        ("..", "_."),
+        (".hidden", "_hidden"),
+        ("", "_"),
+    ],
+)
+def test_topic_file_names_are_safe(topic_id, name):
+    assert topic_file_name(topic_id) == name
+
+
+def test_per_topic_files(tmp_path):
+    resolved = resolve_paths(PathsSection(), tmp_path / "config" / "g.json")
+    root = tmp_path.resolve()
+    assert resolved.status_file("m-1") == root / "data" / "status" / "m-1.json"
+    assert resolved.params_file("m-1") == root / "data" / "params" / "m-1.json"
+    assert resolved.topic_log("a/b") == root / "logs" / "topics" / "a_b.log"

@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import socket
+import stat
 import struct
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -189,6 +190,8 @@ class ControlServer:
             raise ControlError(f"socket path too long for a Unix socket: {self._path}")
         self._path.parent.mkdir(parents=True, exist_ok=True)
         if self._path.exists() or self._path.is_symlink():
+            if not stat.S_ISSOCK(self._path.lstat().st_mode):
+                raise ControlError(f"{self._path} exists and is not a socket; move it away")
             if _is_listening(self._path):
                 raise ControlError(f"a supervisor already listens on {self._path}")
             self._path.unlink()

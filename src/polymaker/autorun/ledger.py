@@ -121,8 +121,13 @@ def _write_document(path: Path, document: dict[str, Any], now: datetime) -> None
 
 
 def backup_path(path: Path, now: datetime) -> Path:
-    """``handled_topics.json.bak-20261203T140500Z`` beside the ledger."""
-    return path.with_name(f"{path.name}.bak-{now.strftime('%Y%m%dT%H%M%SZ')}")
+    """``handled_topics.json.bak-20261203T140500Z`` beside the ledger (``-2``... if taken)."""
+    stem = f"{path.name}.bak-{now.strftime('%Y%m%dT%H%M%SZ')}"
+    candidate, number = path.with_name(stem), 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{stem}-{number}")
+    return candidate
 
 
 def reset_ledger_file(

@@ -8,13 +8,23 @@ the command line (``choose_mode``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, StrictBool, StrictInt, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    Strict,
+    StrictBool,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from polymaker.config._loading import ConfigModel, load_config_file
 from polymaker.errors import ConfigError
@@ -38,8 +48,10 @@ def _number_not_bool(value: Any) -> Any:
     return value
 
 
-Seconds = Annotated[float, BeforeValidator(_number_not_bool), Field(gt=0)]
-Usdc = Annotated[Decimal, BeforeValidator(_number_not_bool), Field(gt=0)]
+# Strict: a JSON number only (an int is fine), never a string or a boolean; finite.
+Seconds = Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)]
+# Money: a JSON number or a decimal string, read as Decimal; never a boolean; finite.
+Usdc = Annotated[Decimal, BeforeValidator(_number_not_bool), Field(gt=0, allow_inf_nan=False)]
 
 
 class ExchangeSection(ConfigModel):
@@ -171,7 +183,7 @@ class GlobalConfig(ConfigModel):
     max_concurrent_workers: StrictInt = Field(default=3, ge=1, le=200)
     topics_poll_sec: Seconds = 300.0
     stop_timeout_s: Seconds = 10.0
-    heartbeat_stale_s: Annotated[float, BeforeValidator(_number_not_bool), Field(ge=5)] = 30.0
+    heartbeat_stale_s: Annotated[float, Strict(), Field(ge=5, allow_inf_nan=False)] = 30.0
     restart: RestartSection = RestartSection()
     screener: ScreenerSection = ScreenerSection()
     ignore_history: StrictBool = False
@@ -184,12 +196,14 @@ class GlobalConfig(ConfigModel):
     drill: DrillSection = DrillSection()
     status_interval_s: Seconds = 5.0
 
-    @model_validator(mode="after")
-    def _exchange_fits_mode(self) -> GlobalConfig:
-        problem = exchange_problem(self.mode, self.exchange)
+    @field_validator("exchange")
+    @classmethod
+    def _exchange_fits_mode(cls, value: ExchangeSection, info: ValidationInfo) -> ExchangeSection:
+        mode = info.data.get("mode")
+        problem = None if mode is None else exchange_problem(mode, value)
         if problem:
             raise ValueError(problem)
-        return self
+        return value
 
 
 def exchange_problem(mode: Mode, exchange: ExchangeSection) -> str | None:
@@ -277,6 +291,30 @@ class ResolvedPaths:
         """The single-supervisor lock (``data/.supervisor.lock``)."""
         return self.data_dir / ".supervisor.lock"
 
+    def status_file(self, topic_id: str) -> Path:
+        """``data/status/<topic>.json``."""
+        return self.status_dir / f"{topic_file_name(topic_id)}.json"
+
+    def params_file(self, topic_id: str) -> Path:
+        """``data/params/<topic>.json``."""
+        return self.params_dir / f"{topic_file_name(topic_id)}.json"
+
+    def topic_log(self, topic_id: str) -> Path:
+        """``logs/topics/<topic>.log``."""
+        return self.topic_log_dir / f"{topic_file_name(topic_id)}.log"
+
+
+_UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def topic_file_name(topic_id: str) -> str:
+    """A file name for a topic id: market slugs stay as they are; ``/``, spaces... become ``_``.
+
+    A leading dot is replaced too, so no topic can name a hidden file or ``..``.
+    """
+    name = _UNSAFE_FILE_CHARS.sub("_", topic_id)
+    return "_" + name[1:] if name.startswith(".") else name or "_"
+
 
 def project_root(config_file: Path | str) -> Path:
     """The directory relative paths resolve against: the parent of the config file's directory."""
@@ -339,4 +377,5 @@ __all__ = [
     "load_global_config",
     "project_root",
     "resolve_paths",
+    "topic_file_name",
 ]
