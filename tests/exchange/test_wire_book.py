@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -74,22 +75,27 @@ def _book() -> dict:
     [
         (lambda d: d.pop("market"), "market"),
         (lambda d: d.pop("timestamp"), "timestamp"),
-        (lambda d: d["bids"][0].update(price=0.001), "price"),  # float where a string belongs
-        (lambda d: d["bids"][0].update(price=1), "price"),  # int: rejected the same way
-        (lambda d: d["bids"][0].update(size=True), "size"),
-        (lambda d: d["bids"][0].update(price="1.2"), "price"),
-        (lambda d: d["bids"][0].update(price="0"), "price"),
-        (lambda d: d["bids"][0].update(price="NaN"), "price"),
-        (lambda d: d["bids"][0].update(size="-1"), "size"),
-        (lambda d: d["bids"][0].pop("size"), "size"),
+        (lambda d: d["bids"][0].update(price=0.001), "bids"),  # float where a string belongs
+        (lambda d: d["bids"][0].update(price=1), "bids"),  # int: rejected the same way
+        (lambda d: d["bids"][0].update(size=True), "bids"),
+        (lambda d: d["bids"][0].update(price="1.2"), "bids"),
+        (lambda d: d["bids"][0].update(price="0"), "bids"),
+        (lambda d: d["bids"][0].update(price="NaN"), "bids"),
+        (lambda d: d["bids"][0].update(size="-1"), "bids"),
+        (lambda d: d["bids"][0].pop("size"), "bids"),
         (lambda d: d.update(bids="0.1:5"), "bids"),
+        (lambda d: d["asks"].append(["0.5", "1"]), "asks"),
+        (lambda d: d["asks"].append({"price": "0.5", "size": "Infinity"}), "asks"),
+        (lambda d: d["asks"].append({"price": "0.5", "size": "1e"}), "asks"),
         (lambda d: d.update(tick_size="2"), "tick_size"),
         (lambda d: d.update(neg_risk="true"), "neg_risk"),
         (lambda d: d.update(last_trade_price="1.5"), "last_trade_price"),
         (lambda d: d.update(timestamp="2026-08-03"), "timestamp"),
     ],
 )
-def test_malformed_book_is_rejected_naming_the_key(mutate, key: str) -> None:
+def test_malformed_book_is_rejected_naming_the_key(
+    mutate: Callable[[dict], object], key: str
+) -> None:
     payload = _book()
     mutate(payload)
     with pytest.raises(WireError) as caught:

@@ -163,11 +163,15 @@ def test_market_resolved_documented_shape() -> None:
         "winning_outcome": "No",
         "timestamp": "1766790415550",
     }
-    assert decode_market_event(payload) == MarketResolved("0xabc", "2", "No", ("1", "2"), 1766790415550)
+    assert decode_market_event(payload) == MarketResolved(
+        "0xabc", "2", "No", ("1", "2"), 1766790415550
+    )
 
 
 def test_unknown_event_type_is_returned_with_its_tag() -> None:
-    frame = json.dumps([{"event_type": "fancy_new_thing"}, load_fixture("ws_market_book_2026-08.json")])
+    frame = json.dumps(
+        [{"event_type": "fancy_new_thing"}, load_fixture("ws_market_book_2026-08.json")]
+    )
     events = decode_market_frame(frame)
     assert events[0] == UnparsedEvent("fancy_new_thing", "unknown event_type")
     assert isinstance(events[1], OrderBookSnapshot)  # the rest of the frame still counts
@@ -180,19 +184,35 @@ def test_unknown_event_type_is_returned_with_its_tag() -> None:
         (b'"a string"', None, "expected an object"),
         (b"{}", None, "missing event_type"),
         (b'{"event_type": "book"}', "book", "market"),
-        (b'{"event_type": "price_change", "market": "m", "timestamp": "1",'
-         b' "price_changes": [{"asset_id": "a", "side": "BUY", "price": 0.5, "size": "1"}]}',
-         "price_change", "price"),
-        (b'{"event_type": "price_change", "market": "m", "timestamp": "1",'
-         b' "price_changes": [{"asset_id": "a", "side": "HOLD", "price": "0.5", "size": "1"}]}',
-         "price_change", "side"),
-        (b'{"event_type": "last_trade_price", "market": "m", "asset_id": "a", "price": "1.5",'
-         b' "size": "1", "side": "BUY", "timestamp": "1"}', "last_trade_price", "outside"),
-        (b'{"event_type": "best_bid_ask", "market": "m", "asset_id": "a", "best_bid": "-0.1",'
-         b' "timestamp": "1"}', "best_bid_ask", "best_bid"),
+        (
+            b'{"event_type": "price_change", "market": "m", "timestamp": "1",'
+            b' "price_changes": [{"asset_id": "a", "side": "BUY", "price": 0.5, "size": "1"}]}',
+            "price_change",
+            "price",
+        ),
+        (
+            b'{"event_type": "price_change", "market": "m", "timestamp": "1",'
+            b' "price_changes": [{"asset_id": "a", "side": "HOLD", "price": "0.5", "size": "1"}]}',
+            "price_change",
+            "side",
+        ),
+        (
+            b'{"event_type": "last_trade_price", "market": "m", "asset_id": "a", "price": "1.5",'
+            b' "size": "1", "side": "BUY", "timestamp": "1"}',
+            "last_trade_price",
+            "outside",
+        ),
+        (
+            b'{"event_type": "best_bid_ask", "market": "m", "asset_id": "a", "best_bid": "-0.1",'
+            b' "timestamp": "1"}',
+            "best_bid_ask",
+            "best_bid",
+        ),
     ],
 )
-def test_invalid_objects_become_unparsed_events(frame: bytes, tag: str | None, reason_part: str) -> None:
+def test_invalid_objects_become_unparsed_events(
+    frame: bytes, tag: str | None, reason_part: str
+) -> None:
     [event] = decode_market_frame(frame)
     assert isinstance(event, UnparsedEvent)
     assert event.tag == tag

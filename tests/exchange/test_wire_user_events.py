@@ -197,7 +197,9 @@ def test_order_statuses(status: str, expected: OrderStatus, reason: str | None) 
         ("ws_user_trade_maker_confirmed_2025-11.json", {"trader_side": "BOTH"}, "trader_side"),
     ],
 )
-def test_malformed_user_events_are_unparsed_with_tag(fixture: str, change: dict, reason_part: str) -> None:
+def test_malformed_user_events_are_unparsed_with_tag(
+    fixture: str, change: dict, reason_part: str
+) -> None:
     payload = copy.deepcopy(load_fixture(fixture))
     payload.update(change)
     event = UserDecoder(OURS).decode_event(payload)
@@ -207,7 +209,14 @@ def test_malformed_user_events_are_unparsed_with_tag(fixture: str, change: dict,
 
 
 def test_unknown_user_event_type_and_array_frames() -> None:
-    frame = orjson.dumps([{"event_type": "heartbeat"}, load_fixture("ws_user_order_placement_2024-09.json")])
+    frame = orjson.dumps(
+        [{"event_type": "heartbeat"}, load_fixture("ws_user_order_placement_2024-09.json")]
+    )
     events = UserDecoder(OURS).decode_frame(frame)
     assert events[0] == UnparsedEvent("heartbeat", "unknown event_type")
     assert isinstance(events[1], OrderEvent)
+
+
+def test_venue_error_object_is_unparsed_with_its_message() -> None:
+    [event] = UserDecoder(OURS).decode_frame(b'{"error": "Unauthorized/Invalid api key"}')
+    assert event == UnparsedEvent(None, "venue error: Unauthorized/Invalid api key")

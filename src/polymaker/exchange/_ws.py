@@ -17,10 +17,11 @@ import contextlib
 import logging
 import random
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Protocol, Self, TypeVar
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
@@ -183,7 +184,7 @@ async def _keep_alive(
 _END = object()
 
 
-class EventStream(Generic[T]):
+class EventStream(ABC, Generic[T]):
     """Async iterator over a feed's events, fed by a background task.
 
     Use as ``async with feed: async for event in feed: ...``. Leaving the ``async with``
@@ -194,8 +195,9 @@ class EventStream(Generic[T]):
         self._queue: asyncio.Queue[object] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
+    @abstractmethod
     async def _run(self) -> None:
-        raise NotImplementedError
+        """The feed's work; emits events with ``_emit`` until cancelled."""
 
     async def _aclose(self) -> None:
         """Release resources after the task stopped (override when there are some)."""
@@ -203,7 +205,7 @@ class EventStream(Generic[T]):
     def _emit(self, event: T) -> None:
         self._queue.put_nowait(event)
 
-    async def __aenter__(self) -> EventStream[T]:
+    async def __aenter__(self) -> Self:
         self._task = asyncio.create_task(self._run())
         self._task.add_done_callback(lambda _task: self._queue.put_nowait(_END))
         return self
@@ -215,7 +217,7 @@ class EventStream(Generic[T]):
                 await self._task
         await self._aclose()
 
-    def __aiter__(self) -> EventStream[T]:
+    def __aiter__(self) -> Self:
         return self
 
     async def __anext__(self) -> T:

@@ -20,9 +20,7 @@ from decimal import Decimal
 
 import orjson
 
-from polymaker.exchange.wire._fields import Side
-from polymaker.exchange.wire.book import OrderBookSnapshot, PriceLevel
-from polymaker.exchange.wire.market_events import LevelChange
+from polymaker.exchange.wire import LevelChange, OrderBookSnapshot, PriceLevel, Side
 
 NO_SNAPSHOT = "no snapshot yet"
 _ZERO = Decimal(0)

@@ -193,13 +193,15 @@ class MarketFeed(EventStream[MarketUpdate]):
         )
 
     async def _run(self) -> None:
-        checker = asyncio.create_task(self._check_loop())
-        try:
-            await run_keepalive_loop(
-                self._ws_url, self._settings.keepalive, self, self._rng, self._clock
+        # A TaskGroup so that a bug in the checker surfaces to the consumer instead of dying
+        # unnoticed in a detached task.
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._check_loop())
+            group.create_task(
+                run_keepalive_loop(
+                    self._ws_url, self._settings.keepalive, self, self._rng, self._clock
+                )
             )
-        finally:
-            checker.cancel()
 
     async def _aclose(self) -> None:
         await self._http.aclose()
@@ -243,8 +245,11 @@ class MarketFeed(EventStream[MarketUpdate]):
                     self._on_price_change(event, now, changed)
                 case TickSizeChange():
                     self._on_tick_size_change(event, now, changed)
-                case LastTradePrice() | MarketResolved():
-                    if isinstance(event, MarketResolved) or event.asset_id in self._books:
+                case LastTradePrice():
+                    if event.asset_id in self._books:
+                        self._emit(event)
+                case MarketResolved():
+                    if not event.asset_ids or not self._books.keys().isdisjoint(event.asset_ids):
                         self._emit(event)
                 case UnparsedEvent():
                     self._count_unparsed(event)

@@ -24,6 +24,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -54,6 +55,11 @@ class ApiCredentials:
     api_key: str
     secret: str
     passphrase: str
+
+    @classmethod
+    def from_sdk(cls, creds: Any) -> ApiCredentials:
+        """From the SDK's ``ApiKeyCreds`` (``key``, ``secret``, ``passphrase``)."""
+        return cls(creds.key, creds.secret, creds.passphrase)
 
     def __repr__(self) -> str:
         return f"ApiCredentials(api_key={self.api_key!r}, secret=<redacted>, passphrase=<redacted>)"

@@ -33,6 +33,8 @@ def decode_object(obj: object, parsers: Parsers) -> Any | UnparsedEvent:
         return UnparsedEvent(None, f"expected an object, got {type(obj).__name__}")
     tag = obj.get("event_type")
     if not isinstance(tag, str):
+        if "error" in obj:  # e.g. {"error": "Unauthorized/Invalid api key"} before a close
+            return UnparsedEvent(None, f"venue error: {obj['error']}")
         return UnparsedEvent(None, "missing event_type")
     parser = parsers.get(tag)
     if parser is None:

@@ -14,11 +14,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from polymaker.exchange.wire import _fields as f
 from polymaker.exchange.wire._fields import WireError
+
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,16 +74,29 @@ def _price(level: PriceLevel) -> Decimal:
 
 
 def parse_levels(obj: Mapping[str, Any], key: str) -> tuple[PriceLevel, ...]:
-    """A list of ``{price, size}`` string pairs; an absent or null list is empty."""
+    """A list of ``{price, size}`` string pairs; an absent or null list is empty.
+
+    Inlined rather than built on the generic field readers: deep books carry hundreds of
+    levels and arrive on every subscribe and after trades. Same rules: decimal strings only,
+    0 < price < 1, finite size >= 0.
+    """
     raw = obj.get(key)
     if raw is None:
         return ()
     if not isinstance(raw, list):
         raise WireError(key, "expected a list of levels")
     levels = []
-    for item in raw:
-        level = f.require_mapping(item, key)
-        levels.append(PriceLevel(f.price(level, "price"), f.size(level, "size")))
+    try:
+        for item in raw:
+            price_text, size_text = item["price"], item["size"]
+            if type(price_text) is not str or type(size_text) is not str:
+                raise WireError(key, f"price and size must be decimal strings: {item!r}")
+            price, size = Decimal(price_text), Decimal(size_text)
+            if not (_ZERO < price < _ONE and size.is_finite() and size >= _ZERO):
+                raise WireError(key, f"level out of range: {item!r}")
+            levels.append(PriceLevel(price, size))
+    except (TypeError, KeyError, InvalidOperation):
+        raise WireError(key, "levels must be objects with decimal-string price and size") from None
     return tuple(levels)
 
 
