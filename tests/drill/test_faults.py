@@ -204,3 +204,10 @@ def test_same_seed_same_decisions():
         ]  # fmt: skip
 
     assert run() == run()
+
+
+def test_starting_at_moves_the_schedule_to_the_server_start():
+    plan = parse_faults("ws_silence=schedule:10s-20s").starting_at(1_700_000_000_000)
+
+    assert not plan.ws_silent(1_700_000_000_000 + 9_000)
+    assert plan.ws_silent(1_700_000_000_000 + 10_000)

@@ -17,6 +17,7 @@ rejected. Grammar and examples: docs/drill-simulation.md ("Faults").
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import random
 import re
@@ -171,6 +172,10 @@ class FaultPlan:
     reject_scope: Scope = field(default_factory=lambda: Scope("POST", "/order*"))
     retry_after_s: int = 1
     start_ms: int = 0
+
+    def starting_at(self, start_ms: int) -> FaultPlan:
+        """The same plan with its schedules counted from ``start_ms`` (the server's start)."""
+        return dataclasses.replace(self, start_ms=start_ms)
 
     def http_fault(
         self, method: str, path: str, rng: random.Random, now_ms: int

@@ -247,6 +247,17 @@ class Replay:
             )
 
 
+def load_replay(
+    path: Path | str,
+    *,
+    universe: Universe | None = None,
+    engine: MatchingEngine | None = None,
+    speed: float = 1.0,
+) -> Replay:
+    """``Replay.load`` as a function (what the server's ``build_venue`` calls)."""
+    return Replay.load(path, universe=universe, engine=engine, speed=speed)
+
+
 def _trades_first(frame: Frame) -> bool:
     return frame.body.get("event_type") != "last_trade_price"
 
@@ -295,4 +306,4 @@ def _discover(frames: list[Frame]) -> list[ReplayMarket]:
     return found
 
 
-__all__ = ["REPLAY_MAKER", "REPLAY_TAKER", "Replay", "ReplayMarket"]
+__all__ = ["REPLAY_MAKER", "REPLAY_TAKER", "Replay", "ReplayMarket", "load_replay"]

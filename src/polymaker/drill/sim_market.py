@@ -98,6 +98,7 @@ class MarketSim:
     t_ms: int  # simulated time of ``x``
     next_taker_ms: int
     switches_tick: bool  # a 0.01 market that goes to 0.001 near 0/1 (and back)
+    tick: Decimal  # the tick the ladder was built for
     centre: float | None = None  # fair the ladder was last centred on
     orders: dict[str, tuple[bool, Decimal]] = field(default_factory=dict)  # id -> (bid, yes px)
     seq: int = 0  # house orders placed so far (order ids are deterministic per market)

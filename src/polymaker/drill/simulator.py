@@ -99,9 +99,13 @@ class MarketResolved:
 LifecycleEvent = MarketAppeared | MarketEnded | MarketResolved
 
 
+_FEE_RATES = {
+    name: Decimal(str(rate)) if kind else Decimal(0) for name, (kind, rate, _, _) in FEES.items()
+}
+
+
 def spec_for(market: SimMarket) -> MarketSpec:
     """The engine spec of a universe market, with its category's taker fee schedule."""
-    fee_type, rate, _, _ = FEES[market.category]
     return MarketSpec(
         condition_id=market.condition_id,
         yes_token=market.yes_token,
@@ -109,7 +113,7 @@ def spec_for(market: SimMarket) -> MarketSpec:
         tick_size=market.tick_size,
         min_order_size=market.min_order_size,
         neg_risk=market.neg_risk,
-        fee_rate=Decimal(str(rate)) if fee_type else Decimal(0),
+        fee_rate=_FEE_RATES[market.category],
     )
 
 
@@ -141,6 +145,7 @@ class Simulator:
         self._lifecycle_rng = random.Random(f"{seed}:lifecycle")
         self._next_new_ms = self._draw_arrival(self.clock.start_ms)
         self._registered = False
+        self._closed: set[str] = set()  # closed in the engine by this simulator
         for market in universe.markets:
             self._schedule(market)
         for ledger_address in (HOUSE_MAKER, HOUSE_TAKER):
@@ -155,7 +160,9 @@ class Simulator:
         """
         for market in self.universe.markets:
             self._ensure_registered(market)
-            if not market.accepting_orders or market.closed:
+            ended = not market.accepting_orders or market.closed
+            if ended and market.condition_id not in self._closed:
+                self._closed.add(market.condition_id)
                 self.engine.close_market(market.condition_id, now_ms)
         self._registered = True
 
@@ -269,6 +276,7 @@ class Simulator:
             t_ms=max(self.clock.start_ms, market.start_ms),
             next_taker_ms=0,
             switches_tick=market.tick_size == COARSE,
+            tick=market.tick_size,
         )
         sim.x = advance_logit(sim.x, rng, self.params, sim.t_ms, sim_now, market.end_ms)
         sim.t_ms = sim_now
@@ -295,10 +303,16 @@ class Simulator:
         sim.t_ms = sim_now
 
     def _adjust_tick(self, sim: MarketSim, now_ms: int) -> None:
-        """0.01 -> 0.001 above 0.96 / below 0.04 (as the venue does), back inside 0.045-0.955."""
+        """0.01 -> 0.001 above 0.96 / below 0.04 (as the venue does), back inside 0.045-0.955.
+
+        A tick set from outside (``/_sim/``) is kept: the ladder moves to it and the automatic
+        switching stops for that market.
+        """
+        market, fair = sim.market, sim.fair
+        if market.tick_size != sim.tick:  # changed from outside (/_sim): rebuild, stop switching
+            sim.tick, sim.centre, sim.switches_tick = market.tick_size, None, False
         if not sim.switches_tick:
             return
-        market, fair = sim.market, sim.fair
         if market.tick_size == COARSE and not 0.04 <= fair <= 0.96:
             new = FINE
         elif market.tick_size == FINE and 0.045 <= fair <= 0.955:
@@ -306,7 +320,7 @@ class Simulator:
         else:
             return
         self.engine.set_tick_size(market.condition_id, new, now_ms)
-        market.tick_size = new
+        market.tick_size = sim.tick = new
         market.invalidate(now_ms)
         sim.centre = None  # the whole ladder moves to the new grid
 
@@ -332,6 +346,7 @@ class Simulator:
         while self._ends and self._ends[0][0] <= sim_now:
             market = self.universe.markets[heapq.heappop(self._ends)[1]]
             if market.accepting_orders and market.end_ms <= sim_now:
+                self._closed.add(market.condition_id)
                 self.engine.close_market(market.condition_id, now_ms)
                 market.set_state(now_ms=now_ms, accepting_orders=False, closed=False)
                 self._hot.pop(market.condition_id, None)

@@ -259,9 +259,9 @@ class Universe:
             **fields,
         )
         market.volume_24h = float(market.volume) * rng.uniform(0.002, 0.05)
-        if market.winner is None and market.accepting_orders:
-            market.best_bid, market.best_ask = snap_quotes(fair, tick, spread_ticks)
-            market.last_trade_price = (market.best_bid + market.best_ask) / 2
+        # A quote snapshot, kept after the end as Gamma does.
+        market.best_bid, market.best_ask = snap_quotes(fair, tick, spread_ticks)
+        market.last_trade_price = (market.best_bid + market.best_ask) / 2
         return self._register(market)
 
     def spawn_market(self, now_ms: int, *, past: bool = False) -> SimMarket:

@@ -23,12 +23,11 @@ def random_hex(rng: random.Random, bits: int = 256) -> str:
 
 
 _TOKEN_LOW = 10**76
-_TOKEN_SPAN = 9 * 10**76
 
 
 def random_token(rng: random.Random) -> str:
-    """A decimal token id of 77 digits, like the CTF position ids."""
-    return str(_TOKEN_LOW + rng.randrange(_TOKEN_SPAN))
+    """A decimal token id of 77 digits, like the CTF position ids (10^76 + 255 random bits)."""
+    return str(_TOKEN_LOW + rng.getrandbits(255))
 
 
 def snap_quotes(fair: float, tick: Decimal, spread_ticks: int) -> tuple[Decimal, Decimal]:
@@ -58,11 +57,11 @@ class Role:
 
 def draw_role(rng: random.Random) -> Role:
     roll = rng.random()
-    if roll < 0.14:
+    if roll < 0.17:
         return Role(favourite=True)
-    if roll < 0.19:
-        return Role(ended_ms_ago=rng.randint(HOUR_MS, 60 * DAY_MS), resolved=True)
     if roll < 0.22:
+        return Role(ended_ms_ago=rng.randint(HOUR_MS, 60 * DAY_MS), resolved=True)
+    if roll < 0.25:
         return Role(ended_ms_ago=rng.randint(60_000, 6 * HOUR_MS))
     return Role()
 

@@ -8,6 +8,7 @@ never use those words, so favourite markets built from them survive the shipped 
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import string
@@ -108,7 +109,12 @@ def slugify(text: str) -> str:
 
 def human_date(end_ms: int) -> str:
     """'December 5, 2026' for a question text."""
-    day = datetime.fromtimestamp(end_ms / 1000, tz=UTC)
+    return _day_text(end_ms // 86_400_000)
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_text(day_number: int) -> str:
+    day = datetime.fromtimestamp(day_number * 86_400, tz=UTC)
     return f"{day:%B} {day.day}, {day.year}"
 
 
