@@ -29,8 +29,12 @@ EXCHANGE = "0xE111180000d2663C0091e4f400237545B87B996B"
 
 def _l1_headers(timestamp: int = NOW, nonce: int = 0) -> dict[str, str]:
     signed = sign_api_key_auth(ACCOUNT, chain_id=137, timestamp=timestamp, nonce=nonce)
-    return {"POLY_ADDRESS": signed.address, "POLY_SIGNATURE": signed.signature,
-            "POLY_TIMESTAMP": str(signed.timestamp), "POLY_NONCE": str(signed.nonce)}
+    return {
+        "POLY_ADDRESS": signed.address,
+        "POLY_SIGNATURE": signed.signature,
+        "POLY_TIMESTAMP": str(signed.timestamp),
+        "POLY_NONCE": str(signed.nonce),
+    }
 
 
 def test_l1_recovers_the_sdk_signer_and_nonce() -> None:
@@ -68,11 +72,16 @@ def test_derived_credentials_are_deterministic_per_address_and_nonce() -> None:
 
 
 def _l2_headers(creds, method: str, path: str, body: str | None, ts: int = NOW) -> dict[str, str]:
-    signature = build_hmac_signature(secret=creds.secret, timestamp=ts, method=method, path=path,
-                                     body=body)
-    return {"POLY_ADDRESS": ACCOUNT.address, "POLY_API_KEY": creds.key,
-            "POLY_PASSPHRASE": creds.passphrase, "POLY_SIGNATURE": signature,
-            "POLY_TIMESTAMP": str(ts)}
+    signature = build_hmac_signature(
+        secret=creds.secret, timestamp=ts, method=method, path=path, body=body
+    )
+    return {
+        "POLY_ADDRESS": ACCOUNT.address,
+        "POLY_API_KEY": creds.key,
+        "POLY_PASSPHRASE": creds.passphrase,
+        "POLY_SIGNATURE": signature,
+        "POLY_TIMESTAMP": str(ts),
+    }
 
 
 def test_l2_accepts_the_sdk_hmac_with_and_without_body() -> None:
@@ -80,11 +89,19 @@ def test_l2_accepts_the_sdk_hmac_with_and_without_body() -> None:
     keys = {creds.key: creds}
     body = '{"orderID":"0xab"}'
     headers = _l2_headers(creds, "DELETE", "/order", body)
-    assert verify_l2(headers, method="DELETE", path="/order", body=body, keys=keys, now_s=NOW,
-                     max_skew_s=30) == creds
+    assert (
+        verify_l2(
+            headers, method="DELETE", path="/order", body=body, keys=keys, now_s=NOW, max_skew_s=30
+        )
+        == creds
+    )
     headers = _l2_headers(creds, "GET", "/data/orders", None)
-    assert verify_l2(headers, method="GET", path="/data/orders", body="", keys=keys, now_s=NOW,
-                     max_skew_s=30) == creds
+    assert (
+        verify_l2(
+            headers, method="GET", path="/data/orders", body="", keys=keys, now_s=NOW, max_skew_s=30
+        )
+        == creds
+    )
 
 
 @pytest.mark.parametrize(
@@ -100,35 +117,68 @@ def test_l2_rejects_a_signature_over_something_else(method, path, body, now) -> 
     creds = derive_creds(b"s", ACCOUNT.address, 0)
     headers = _l2_headers(creds, "DELETE", "/order", '{"orderID":"0xab"}')
     with pytest.raises(AuthError):
-        verify_l2(headers, method=method, path=path, body=body, keys={creds.key: creds},
-                  now_s=now, max_skew_s=30)
+        verify_l2(
+            headers,
+            method=method,
+            path=path,
+            body=body,
+            keys={creds.key: creds},
+            now_s=now,
+            max_skew_s=30,
+        )
 
 
 def test_l2_rejects_unknown_key_and_wrong_passphrase() -> None:
     creds = derive_creds(b"s", ACCOUNT.address, 0)
     headers = _l2_headers(creds, "GET", "/data/orders", None)
     with pytest.raises(AuthError):
-        verify_l2(headers, method="GET", path="/data/orders", body="", keys={}, now_s=NOW,
-                  max_skew_s=30)
+        verify_l2(
+            headers, method="GET", path="/data/orders", body="", keys={}, now_s=NOW, max_skew_s=30
+        )
     with pytest.raises(AuthError):
-        verify_l2({**headers, "POLY_PASSPHRASE": "x"}, method="GET", path="/data/orders",
-                  body="", keys={creds.key: creds}, now_s=NOW, max_skew_s=30)
+        verify_l2(
+            {**headers, "POLY_PASSPHRASE": "x"},
+            method="GET",
+            path="/data/orders",
+            body="",
+            keys={creds.key: creds},
+            now_s=NOW,
+            max_skew_s=30,
+        )
 
 
 def _signed_order_payload() -> tuple[dict[str, object], bytes]:
     unsigned = UnsignedOrder(
-        chain_id=137, builder=BYTES32_ZERO, exchange_address=EXCHANGE, expiration=0,
-        maker=ACCOUNT.address, maker_amount=4_500_000, metadata=BYTES32_ZERO, order_type="GTC",
-        salt=987654321, side="BUY", signature_type=0, signer=ACCOUNT.address,
-        taker_amount=10_000_000, timestamp=1_790_000_000_000,
+        chain_id=137,
+        builder=BYTES32_ZERO,
+        exchange_address=EXCHANGE,
+        expiration=0,
+        maker=ACCOUNT.address,
+        maker_amount=4_500_000,
+        metadata=BYTES32_ZERO,
+        order_type="GTC",
+        salt=987654321,
+        side="BUY",
+        signature_type=0,
+        signer=ACCOUNT.address,
+        taker_amount=10_000_000,
+        timestamp=1_790_000_000_000,
         token_id="71321045679252212594626385532706912750332728571942532289631379312455583992563",
     )
     signed = ACCOUNT.sign_typed_data(full_message=build_order_typed_data(unsigned))
     wire = {
-        "salt": unsigned.salt, "maker": unsigned.maker, "signer": unsigned.signer,
-        "tokenId": unsigned.token_id, "makerAmount": "4500000", "takerAmount": "10000000",
-        "side": "BUY", "expiration": "0", "signatureType": 0, "timestamp": "1790000000000",
-        "metadata": BYTES32_ZERO, "builder": BYTES32_ZERO,
+        "salt": unsigned.salt,
+        "maker": unsigned.maker,
+        "signer": unsigned.signer,
+        "tokenId": unsigned.token_id,
+        "makerAmount": "4500000",
+        "takerAmount": "10000000",
+        "side": "BUY",
+        "expiration": "0",
+        "signatureType": 0,
+        "timestamp": "1790000000000",
+        "metadata": BYTES32_ZERO,
+        "builder": BYTES32_ZERO,
         "signature": "0x" + signed.signature.hex().removeprefix("0x"),
     }
     return wire, bytes(signed.message_hash)
@@ -146,8 +196,14 @@ def test_order_digest_matches_eip712_and_recovers_the_signer() -> None:
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("makerAmount", 4500000), ("side", "buy"), ("maker", "0x12"), ("metadata", "0x00"),
-     ("tokenId", 5), ("signature", 7)],
+    [
+        ("makerAmount", 4500000),
+        ("side", "buy"),
+        ("maker", "0x12"),
+        ("metadata", "0x00"),
+        ("tokenId", 5),
+        ("signature", 7),
+    ],
 )
 def test_order_fields_reject_wrong_types(key: str, value: object) -> None:
     wire, _ = _signed_order_payload()

@@ -40,8 +40,17 @@ def test_custom_urls_replace_the_five_hosts_and_keep_contracts() -> None:
 
 def test_custom_environment_never_points_at_another_production_host() -> None:
     config = get_environment_config(environment_for(DRILL))
-    for name in ("relayer_url", "rpc_url", "rfq_url", "builder_gateway_url", "perps_url",
-                 "rtds_ws_url", "sports_ws_url", "realtime_ws_url", "perps_ws_url"):
+    for name in (
+        "relayer_url",
+        "rpc_url",
+        "rfq_url",
+        "builder_gateway_url",
+        "perps_url",
+        "rtds_ws_url",
+        "sports_ws_url",
+        "realtime_ws_url",
+        "perps_ws_url",
+    ):
         assert "127.0.0.1" in getattr(config, name), name
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from polymaker.drill.faults import FaultPlan, parse_faults
 from polymaker.drill.server import DrillServer, SimOptions
-from polymaker.errors import ConfigError
+from polymaker.errors import ConfigError, PolymakerError
 from polymaker.files import atomic_write_json
 
 log = logging.getLogger("polymaker.drill")
@@ -126,7 +126,12 @@ async def _serve(options: SimOptions, url_file: Path | None) -> None:
         loop.add_signal_handler(sig, stop.set)
     server = DrillServer(options)
     try:
-        urls = await server.start()
+        try:
+            urls = await server.start()
+        except OSError as error:
+            raise PolymakerError(
+                f"cannot listen on {options.host}: {error.strerror or error}"
+            ) from None
         if url_file is not None:
             atomic_write_json(url_file, urls.model_dump())
         log.info("drill exchange ready: %s", urls.model_dump_json())

@@ -133,6 +133,8 @@ def _positions(request: web.Request) -> list[dict[str, Any]]:
     venue = _venue(request)
     user = _user(request)
     conditions = {c for raw in request.query.getall("condition", []) for c in raw.split(",") if c}
+    if user not in venue.ledger.accounts():  # do not fund an account by looking it up
+        return []
     fills = _fills(venue, user)
     rows = [
         _position(venue, user, token, size, fills)

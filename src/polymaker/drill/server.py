@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 import time
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -35,6 +36,9 @@ from polymaker.drill.simulator import LifecycleRates, Simulator
 from polymaker.drill.universe import Universe
 from polymaker.drill.ws import WsHub, add_ws_routes
 from polymaker.exchange.urls import ExchangeUrls
+
+if TYPE_CHECKING:
+    from polymaker.drill.replay import Replay
 
 log = logging.getLogger("polymaker.drill")
 
@@ -78,8 +82,8 @@ class Venue:
         universe: Universe,
         ledger: Ledger,
         engine: MatchingEngine,
-        simulator: Any,
-        replay: Any,
+        simulator: Simulator | None,
+        replay: Replay | None,
     ) -> None:
         self.options = options
         self.universe = universe
@@ -87,12 +91,13 @@ class Venue:
         self.engine = engine
         self.simulator = simulator
         self.replay = replay
-        self.faults = options.faults
+        self.clock_offset_ms = 0
+        # Fault schedules count from the server's start (``--faults`` offsets are relative).
+        self.faults = dataclasses.replace(options.faults, start_ms=self.now_ms())
         self.rng = random.Random(options.seed)
         self.server_secret = f"polymaker-drill-{options.seed}".encode()
         self.keys: dict[str, ApiCreds] = {}
         self.heartbeats: dict[str, HeartbeatState] = {}
-        self.clock_offset_ms = 0
         self.hub = WsHub(self)
         self.user_addresses: set[str] = set()
 
@@ -307,7 +312,7 @@ def build_venue(options: SimOptions) -> Venue:
     if options.replay is not None:
         from polymaker.drill.replay import load_replay
 
-        replay = load_replay(options.replay, universe=universe, engine=engine)
+        replay = load_replay(options.replay, universe=universe, engine=engine, speed=options.speed)
     simulator.register_markets(int(now.timestamp() * 1000))
     engine.drain_events()  # closing already-ended markets at start-up is not news
     return Venue(

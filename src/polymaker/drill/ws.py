@@ -1,8 +1,10 @@
 """WebSocket market and user channels, with one-encode fan-out.
 
 Each engine event becomes at most one frame per channel audience: the frame is encoded once
-(orjson) and the same ``str`` is queued to every subscriber, whose own writer task sends it
-(per-connection queues keep frame order and stop one slow client from stalling the rest).
+(orjson) and framed once (a server-to-client WebSocket text frame is unmasked, and
+permessage-deflate is off), and the same bytes are written to every subscriber's transport.
+Writes are synchronous, so frame order per connection is the publish order; a subscriber whose
+unsent buffer passes ``_MAX_BUFFER`` bytes is disconnected as a slow consumer.
 
 Market channel (``/ws/market``): ``{"type": "market", "assets_ids": [...]}`` then
 ``{"operation": "subscribe"|"unsubscribe", "assets_ids": [...]}``; a subscribe answers with a
@@ -36,7 +38,7 @@ from polymaker.drill.events import (
 from polymaker.drill.routes_common import book_payload, fmt, order_event, trade_event
 
 log = logging.getLogger("polymaker.drill.ws")
-_QUEUE_LIMIT = 10_000
+_MAX_BUFFER = 8 * 1024 * 1024
 
 
 @dataclass(eq=False)
@@ -44,14 +46,40 @@ class _Conn:
     ws: web.WebSocketResponse
     channel: str
     opened_ms: int
-    queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
+    transport: asyncio.Transport | None = None
     assets: set[str] = field(default_factory=set)
     owner: str | None = None
     markets: set[str] | None = None  # user channel: None = all markets
 
     def push(self, text: str) -> None:
-        if self.queue.qsize() < _QUEUE_LIMIT:
-            self.queue.put_nowait(text)
+        """Send one text message (framed here; see :func:`text_frame`)."""
+        self.send(text_frame(text.encode()))
+
+    def send(self, frame: bytes) -> None:
+        """Write an already framed message; drop the connection if it cannot keep up."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if transport.get_write_buffer_size() > _MAX_BUFFER:
+            log.warning(
+                "dropping a slow WebSocket subscriber (%d bytes unsent)",
+                transport.get_write_buffer_size(),
+            )
+            transport.abort()
+            return
+        transport.write(frame)
+
+
+def text_frame(payload: bytes) -> bytes:
+    """One final, unmasked text frame (RFC 6455 5.2) carrying ``payload``."""
+    size = len(payload)
+    if size < 126:
+        header = bytes((0x81, size))
+    elif size < 1 << 16:
+        header = bytes((0x81, 126)) + size.to_bytes(2, "big")
+    else:
+        header = bytes((0x81, 127)) + size.to_bytes(8, "big")
+    return header + payload
 
 
 def ws_book_frame(payload: dict[str, Any]) -> dict[str, Any]:
@@ -96,19 +124,7 @@ class WsHub:
             elif isinstance(event, BookChanged):
                 self._price_change(event)
             elif isinstance(event, TradePrinted):
-                self._to_assets(
-                    [event.asset_id],
-                    {
-                        "asset_id": event.asset_id,
-                        "event_type": "last_trade_price",
-                        "fee_rate_bps": "0",
-                        "market": event.condition_id,
-                        "price": fmt(event.price),
-                        "side": event.side,
-                        "size": fmt(event.size),
-                        "timestamp": str(event.timestamp_ms),
-                    },
-                )
+                self._trade_prints(event)
             elif isinstance(event, TickSizeChanged):
                 self._to_assets(
                     [event.asset_id],
@@ -121,6 +137,29 @@ class WsHub:
                         "timestamp": str(event.timestamp_ms),
                     },
                 )
+
+    def _trade_prints(self, event: TradePrinted) -> None:
+        """One ``last_trade_price`` per token: the taker's, and its complement (1 - p)."""
+        market = self.venue.universe.by_token(event.asset_id)
+        other = market.no_token if event.asset_id == market.yes_token else market.yes_token
+        flipped = "SELL" if event.side == "BUY" else "BUY"
+        for asset, price, side in (
+            (event.asset_id, event.price, event.side),
+            (other, 1 - event.price, flipped),
+        ):
+            self._to_assets(
+                [asset],
+                {
+                    "asset_id": asset,
+                    "event_type": "last_trade_price",
+                    "fee_rate_bps": "0",
+                    "market": event.condition_id,
+                    "price": fmt(price),
+                    "side": side,
+                    "size": fmt(event.size),
+                    "timestamp": str(event.timestamp_ms),
+                },
+            )
 
     def _price_change(self, event: BookChanged) -> None:
         assets = list(dict.fromkeys(c.asset_id for c in event.changes))
@@ -153,18 +192,19 @@ class WsHub:
         for asset in assets:
             targets |= self.by_asset.get(asset, set())
         if targets:
-            text = orjson.dumps(frame).decode()
+            framed = text_frame(orjson.dumps(frame))
             for conn in targets:
-                conn.push(text)
+                conn.send(framed)
+            self.frames_sent += len(targets)
 
     def _to_owner(self, owner: str, market: str, frame: dict[str, Any]) -> None:
         targets = [
             c for c in self.by_owner.get(owner, ()) if c.markets is None or market in c.markets
         ]
         if targets:
-            text = orjson.dumps(frame).decode()
+            framed = text_frame(orjson.dumps(frame))
             for conn in targets:
-                conn.push(text)
+                conn.send(framed)
 
     # ----- subscriptions ---------------------------------------------------------------
     def subscribe_assets(self, conn: _Conn, assets: list[str]) -> None:
@@ -218,7 +258,6 @@ class WsHub:
         self.unsubscribe_assets(conn, list(conn.assets))
         if conn.owner is not None:
             self.by_owner[conn.owner].discard(conn)
-        conn.queue.put_nowait(None)
 
     # ----- faults and shutdown ---------------------------------------------------------
     def apply_faults(self, now_ms: int) -> None:
@@ -237,18 +276,6 @@ class WsHub:
             self.drop(conn)
             with contextlib.suppress(Exception):
                 await conn.ws.close()
-
-
-async def _writer(conn: _Conn, hub: WsHub) -> None:
-    while True:
-        text = await conn.queue.get()
-        if text is None or conn.ws.closed:
-            return
-        try:
-            await conn.ws.send_str(text)
-        except (ConnectionError, RuntimeError):
-            return
-        hub.frames_sent += 1
 
 
 def _str_list(doc: dict[str, Any], key: str) -> list[str] | None:
@@ -304,11 +331,12 @@ async def _serve(request: web.Request, channel: str) -> web.WebSocketResponse:
 
     venue = request.app[VENUE_KEY]
     hub: WsHub = venue.hub
-    ws = web.WebSocketResponse(max_msg_size=1 << 20)
+    # No permessage-deflate: compressing each frame once per subscriber defeats the one-encode
+    # fan-out (a 200-subscriber burst would deflate the same text 200 times).
+    ws = web.WebSocketResponse(max_msg_size=1 << 20, compress=False)
     await ws.prepare(request)
-    conn = _Conn(ws=ws, channel=channel, opened_ms=venue.now_ms())
+    conn = _Conn(ws=ws, channel=channel, opened_ms=venue.now_ms(), transport=request.transport)
     hub.conns.add(conn)
-    writer = asyncio.get_running_loop().create_task(_writer(conn, hub))
     handle = _market_message if channel == "market" else _user_message
     try:
         async for msg in ws:
@@ -329,7 +357,6 @@ async def _serve(request: web.Request, channel: str) -> web.WebSocketResponse:
                     break
     finally:
         hub.drop(conn)
-        await writer
         await ws.close()
     return ws
 
