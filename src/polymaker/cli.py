@@ -26,16 +26,40 @@ class _Command:
 
 
 _COMMANDS: tuple[_Command, ...] = (
-    _Command("run", "the supervisor (same as python poly_maker_autorun.py)", None, 5),
+    _Command(
+        "run",
+        "the supervisor (same as python poly_maker_autorun.py)",
+        "polymaker.autorun.cli_run",
+        5,
+    ),
     _Command("screen", "run the market screener once", "polymaker.screener.cli", 3),
     _Command("worker", "trade one market from a PARAMS.json file", "polymaker.worker.cli", 4),
     _Command("sim", "the drill exchange (a local Polymarket)", "polymaker.drill.cli", 2),
-    _Command("status", "show the running supervisor's topics", None, 5),
-    _Command("stop", "stop one topic of the running supervisor", None, 5),
-    _Command("retry", "retry a failed topic of the running supervisor", None, 5),
-    _Command("refresh", "make the running supervisor screen now", None, 5),
-    _Command("exit", "stop the running supervisor and all its workers", None, 5),
-    _Command("reset-history", "clear the handled-topics ledger (keeps a backup)", None, 5),
+    _Command("status", "show the running supervisor's topics", "polymaker.autorun.cli_control", 5),
+    _Command(
+        "stop", "stop one topic of the running supervisor", "polymaker.autorun.cli_control", 5
+    ),
+    _Command(
+        "retry",
+        "retry a failed topic of the running supervisor",
+        "polymaker.autorun.cli_control",
+        5,
+    ),
+    _Command(
+        "refresh", "make the running supervisor screen now", "polymaker.autorun.cli_control", 5
+    ),
+    _Command(
+        "exit",
+        "stop the running supervisor and all its workers",
+        "polymaker.autorun.cli_control",
+        5,
+    ),
+    _Command(
+        "reset-history",
+        "clear the handled-topics ledger (keeps a backup)",
+        "polymaker.autorun.cli_control",
+        5,
+    ),
     _Command("panic", "kill switch: stop every worker, cancel every order", None, 6),
     _Command("doctor", "preflight checks with a remedy for each failure", None, 6),
 )
@@ -52,26 +76,37 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{self.prog}: {message}")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser; subcommands that are not built yet accept any arguments."""
+def _selected_command(argv: Sequence[str]) -> str | None:
+    """The subcommand named in ``argv`` (the first word that is not an option)."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only the ``selected`` subcommand's module is imported.
+
+    Importing every role's module for every invocation would slow down and bloat each of the
+    hundreds of worker processes the supervisor starts, so the other subcommands are listed for
+    ``--help`` without their flags. Subcommands that are not built yet accept any arguments.
+    """
     parser = _Parser(prog="polymaker", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for command in _COMMANDS:
         child = sub.add_parser(command.name, help=command.help, description=command.help)
+        child.set_defaults(_command=command)
         if command.module is None:
             child.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-            child.set_defaults(_command=command)
-            continue
-        module = importlib.import_module(command.module)
-        module.add_arguments(child)
-        child.set_defaults(_command=command, _run=module.run)
+        elif command.name == selected:
+            module = importlib.import_module(command.module)
+            module.add_arguments(child)
+            child.set_defaults(_run=module.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, run the subcommand, and turn its outcome into an exit code."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_selected_command(argv))
     try:
         args = parser.parse_args(argv)
     except _UsageError as error:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import random
 import time
@@ -93,7 +92,7 @@ class Venue:
         self.replay = replay
         self.clock_offset_ms = 0
         # Fault schedules count from the server's start (``--faults`` offsets are relative).
-        self.faults = dataclasses.replace(options.faults, start_ms=self.now_ms())
+        self.faults = options.faults.starting_at(self.now_ms())
         self.rng = random.Random(options.seed)
         self.server_secret = f"polymaker-drill-{options.seed}".encode()
         self.keys: dict[str, ApiCreds] = {}
