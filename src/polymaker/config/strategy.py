@@ -1,4 +1,4 @@
-"""Strategy parameters of one market worker (``strategy`` in PARAMS, ``config/strategy_defaults.json``).
+"""Strategy parameters of one market worker (PARAMS ``strategy``, strategy_defaults.json).
 
 Every key, its unit, default and meaning is documented in ``docs/strategy.md``; the defaults are
 named constants here so the doc, the model and the tests agree.
@@ -47,22 +47,23 @@ class SellMode(StrEnum):
 class StrategyParams(ConfigModel):
     """Validated strategy parameters; sizes in shares, prices in USDC per share, fractions in 0..1.
 
-    order_size: shares per buy. order_size_usdc: if set, a buy spends at most this much USDC
-    (shares = usdc / price, rounded down) instead of order_size. max_position_shares: cap on the
-    shares held in this market, including open buys. drop_pct / drop_window_minutes: buy when the
-    best bid falls drop_pct below its rolling high over the window (sampled every
-    signal_sample_s). buy_price_threshold: also buy when the best bid is at or below this price.
-    profit_pct / min_profit_ticks: sell floor = max(entry*(1+profit_pct), entry +
-    min_profit_ticks*tick) rounded up to the tick. sell_mode / aggressive_step_timeout_s: see
-    SellMode. stop_loss_pct: exit below the floor when the bid <= entry*(1-stop_loss_pct).
-    max_hold_minutes: the same exit after holding this long. sell_only_minutes_before_end: stop
-    buying this long before the market's end. cooldown_s: pause after a round trip.
-    min_requote_interval_s: minimum age of an order before it is repriced. buy_timeout_s: a buy
-    that has not completed by then is cancelled. stale_book_s: a book older than this is not
-    traded on. stop_timeout_s: how long a stop waits for cancel confirmations.
-    order_ack_timeout_s / cancel_timeout_s: how long a place / cancel may stay unanswered before
-    the market's orders are swept with a cancel-all. settle_poll_s: balance refresh period while
-    bought shares wait to settle. max_retry_backoff_s: cap of the backoff after rejections.
+    order_size: shares per buy episode. order_size_usdc: if set, an episode spends at most this
+    much USDC (shares = usdc / the episode's price cap, rounded down, at most order_size).
+    max_position_shares: cap on the shares held in this market, including the open buy.
+    drop_pct / drop_window_minutes: buy when the best bid falls drop_pct below its rolling high
+    over the window (sampled every signal_sample_s). buy_price_threshold: also buy when the best
+    bid is at or below this price. profit_pct / min_profit_ticks: sell floor =
+    max(entry*(1+profit_pct), entry + min_profit_ticks*tick) rounded up to the tick.
+    sell_mode / aggressive_step_timeout_s: see SellMode. stop_loss_pct: exit below the floor
+    when the bid <= entry*(1-stop_loss_pct). max_hold_minutes: the same exit after holding this
+    long. sell_only_minutes_before_end: stop buying this long before the market's end.
+    cooldown_s: pause after a round trip. min_requote_interval_s: minimum age of an order before
+    it is repriced. buy_timeout_s: a buy episode not completed by then is cancelled.
+    stale_book_s: a book older than this is not traded on. stop_timeout_s: how long a stop
+    waits for cancel confirmations. order_ack_timeout_s / cancel_timeout_s: how long a place /
+    cancel may stay unanswered before the market's orders are swept with a cancel-all.
+    settle_poll_s: balance refresh period while bought shares wait to settle.
+    max_retry_backoff_s: cap of the backoff after rejections.
     """
 
     order_size: Decimal = Field(default=DEFAULT_ORDER_SIZE, gt=0, allow_inf_nan=False)

@@ -3,68 +3,80 @@
 ``Strategy.handle(event)`` first folds the event into the facts (book, fills, order slot, flags),
 then re-evaluates the state until it is stable; every state change goes through
 ``_transition`` and is checked against ``states.ALLOWED_FROM``. Time only comes from events.
-The event intake lives in ``_intake.IntakeMixin``; this module holds the decisions.
+The event intake is ``_intake.IntakeMixin``, quoting ``_trading.TradingMixin``; this module
+holds the states, their transitions and the exits.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
-from polymaker.config.strategy import SellMode, StrategyParams
-from polymaker.strategy import pricing, quotes
-from polymaker.strategy._intake import IntakeMixin
-from polymaker.strategy.book import BookView
-from polymaker.strategy.commands import (
-    EXIT_INTENTS,
-    CancelAll,
-    Finish,
-    OrderIntent,
-    PlaceOrder,
-    RefreshBalances,
-)
-from polymaker.strategy.events import Side
+from polymaker.config.strategy import StrategyParams
+from polymaker.strategy import pricing
+from polymaker.strategy._trading import BuyEpisode, TradingMixin
+from polymaker.strategy.commands import EXIT_INTENTS, CancelAll, Finish, RefreshBalances
 from polymaker.strategy.market import MarketInfo
 from polymaker.strategy.orders import SlotStatus
+from polymaker.strategy.snapshot import OpenOrder, Snapshot
 from polymaker.strategy.states import ExitReason, State, is_allowed
 
 _MAX_CHAINED = 8
 
 
-@dataclass(frozen=True, slots=True)
-class BuyEpisode:
-    """One attempt to buy after a signal: the price cap and how many shares to buy in total."""
-
-    intent: OrderIntent
-    cap: Decimal
-    started_ms: int
-    start_position: Decimal
-    target: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class _Quote:
-    price: Decimal
-    size: Decimal
-    intent: OrderIntent
-
-
-class Strategy(IntakeMixin):
+class Strategy(TradingMixin):
     """One market's maker swing strategy; see docs/strategy.md for states and guarantees."""
 
     def __init__(self, params: StrategyParams, market: MarketInfo, now_ms: int) -> None:
         super().__init__(params, market, now_ms)
-        self._episode: BuyEpisode | None = None
-        self._step_cap: Decimal | None = None
-        self._sell_progress_ms = now_ms
         self._last_sold = Decimal(0)
-        self._exit_mode: OrderIntent | None = None
-        self._exit_switched = False
-        self._hold_since: int | None = None
         self._cooldown_until = 0
         self._exit_started = 0
         self._sweep_sent = False
         self._last_balance_poll: int | None = None
+
+    # -- read-only view ---------------------------------------------------------------------
+    @property
+    def state(self) -> State:
+        """The current state."""
+        return self._state
+
+    @property
+    def transitions(self) -> tuple[tuple[int, State, State, str], ...]:
+        """The latest state changes (up to 256) as (ts_ms, from, to, why), for the log."""
+        return tuple(self._history)
+
+    def snapshot(self) -> Snapshot:
+        """What the status file shows."""
+        ledger = self._ledger
+        position = ledger.position
+        order = self._slot.order
+        open_order = None
+        if order is not None:
+            matched = ledger.order_filled(order.order_id) if order.order_id else Decimal(0)
+            open_order = OpenOrder(
+                order.order_id, order.side, order.price, order.size, matched, order.intent
+            )
+        floor = self._floor()
+        held = position >= self._min_size
+        return Snapshot(
+            state=self._state,
+            position=position,
+            sellable=ledger.sellable,
+            avg_entry=ledger.avg_entry,
+            floor=floor,
+            open_order=open_order,
+            open_orders=(1 if open_order else 0) + len(self._slot.strays),
+            realized_pnl=ledger.realized_pnl,
+            last_error=self._last_error,
+            dust=Decimal(0) < position < self._min_size,
+            unsellable=held and self._exit_mode is None and not self._floor_sellable(),
+            sell_only=self._sell_only,
+            exit_mode=self._exit_mode,
+            rolling_high=self._signal.high(self._now),
+            tick_size=self._tick,
+            exit_reason=self._exit_reason,
+            ignored=dict(self._ignored),
+        )
 
     # -- evaluation ------------------------------------------------------------------------
     def _evaluate(self) -> None:
@@ -163,7 +175,10 @@ class Strategy(IntakeMixin):
             self._out.append(RefreshBalances())
             self._start_swept = True
         elif self._slot.idle and self._start_swept:
-            self._transition(State.IDLE, "no leftover orders")
+            if self._ledger.position >= self._min_size:
+                self._transition(State.HOLDING, "adopted position")
+            else:
+                self._transition(State.IDLE, "no leftover orders")
 
     def _step_idle(self) -> None:
         if self._ledger.position >= self._min_size:
@@ -199,9 +214,11 @@ class Strategy(IntakeMixin):
             return "sell-only window"
         if self._now - episode.started_ms >= self._ms(self._p.buy_timeout_s):
             return "buy timeout"
-        bought = self._ledger.position - episode.start_position
-        if episode.target - bought < self._min_size:
+        remaining = episode.target - (self._ledger.position - episode.start_position)
+        if remaining <= 0:
             return "bought"
+        if remaining < self._min_size and self._slot.working() is None:
+            return "bought"  # a remainder below the minimum cannot be placed again
         return None
 
     def _step_holding(self) -> None:
@@ -209,15 +226,15 @@ class Strategy(IntakeMixin):
             self._transition(State.IDLE, "position gone")
             return
         self._update_exit_mode()
-        can_price = self._exit_mode is not None or self._floor_sellable()
-        if can_price and pricing.round_size(self._ledger.sellable) >= self._min_size:
+        if self._can_offer():
             self._sell_progress_ms = self._now
             self._transition(State.SELLING, "shares settled")
             return
+        unsettled = pricing.round_size(self._ledger.sellable) < self._min_size
         due = self._last_balance_poll is None or (
             self._now - self._last_balance_poll >= self._ms(self._p.settle_poll_s)
         )
-        if due and self._slot.idle:
+        if unsettled and due and self._slot.idle:
             self._last_balance_poll = self._now
             self._out.append(RefreshBalances())
 
@@ -228,17 +245,22 @@ class Strategy(IntakeMixin):
             self._transition(State.COOLDOWN, "round trip done")
             return
         self._update_exit_mode()
+        if self._slot.idle and not self._can_offer():
+            self._transition(State.HOLDING, "nothing sellable yet")
+            return
         quote = self._sell_quote()
         order = self._slot.working()
-        if quote is None and self._slot.idle:
-            self._transition(State.HOLDING, "nothing to offer yet")
-            return
         must_cancel = order is not None and self._remaining(order) > position
         if self._exit_switched and order is not None and order.intent not in EXIT_INTENTS:
             must_cancel = True
         if order is not None and self._remaining(order) < self._min_size and not must_cancel:
             return  # a remainder below the minimum could not be placed again: let it rest
         self._maintain(quote, must_cancel=must_cancel)
+
+    def _can_offer(self) -> bool:
+        """Enough settled shares to place a sell, at a price the rules allow."""
+        can_price = self._exit_mode is not None or self._floor_sellable()
+        return can_price and pricing.round_size(self._ledger.sellable) >= self._min_size
 
     def _step_cooldown(self) -> None:
         if self._ledger.position >= self._min_size:
@@ -247,181 +269,3 @@ class Strategy(IntakeMixin):
             self._begin_exit(ExitReason.SELL_ONLY_DONE)
         elif self._now >= self._cooldown_until:
             self._transition(State.IDLE, "cooldown over")
-
-    # -- buying ------------------------------------------------------------------------------
-    def _buy_signal(self) -> BuyEpisode | None:
-        book = self._fresh_book()
-        if book is None or book.best_bid is None:
-            return None
-        feasible = pricing.max_feasible_buy_price(
-            self._p.profit_pct, self._p.min_profit_ticks, self._tick
-        )
-        if feasible is None:
-            return None
-        bid = book.best_bid
-        caps: list[tuple[Decimal, OrderIntent]] = []
-        high = self._signal.high(self._now)
-        if high is not None and bid <= high * (1 - self._p.drop_pct):
-            caps.append((high * (1 - self._p.drop_pct), OrderIntent.BUY_DIP))
-        threshold = self._p.buy_price_threshold
-        if threshold is not None and bid <= threshold:
-            caps.append((threshold, OrderIntent.BUY_THRESHOLD))
-        if not caps:
-            return None
-        raw_cap, intent = max(caps)
-        cap = min(pricing.round_down(raw_cap, self._tick), feasible)
-        if cap < self._tick:
-            return None
-        target = self._buy_size(cap, self._p.order_size)
-        if target is None:
-            return None
-        return BuyEpisode(intent, cap, self._now, self._ledger.position, target)
-
-    def _buy_size(self, price: Decimal, wanted: Decimal) -> Decimal | None:
-        """Shares to buy at ``price``: within the cap, the cash known, at least the minimum."""
-        if self._p.order_size_usdc is not None:
-            wanted = min(wanted, self._p.order_size_usdc / price)
-        room = self._p.max_position_shares - self._ledger.position
-        size = min(wanted, room)
-        cash = self._ledger.cash
-        if cash is not None:
-            size = min(size, cash / price)
-        size = pricing.round_size(size)
-        return size if size >= self._min_size else None
-
-    def _buy_quote(self, book: BookView, episode: BuyEpisode) -> _Quote | None:
-        own = self._slot.working()
-        others = book
-        if own is not None and own.side == Side.BUY:
-            others = book.without_own(Side.BUY, own.price, self._remaining(own))
-        price = quotes.buy_target(
-            others, book, own.price if own else None, min(episode.cap, self._cap_now()), self._tick
-        )
-        if price is None:
-            return None
-        bought = self._ledger.position - episode.start_position
-        size = self._buy_size(price, episode.target - bought)
-        return None if size is None else _Quote(price, size, episode.intent)
-
-    def _cap_now(self) -> Decimal:
-        """Feasibility cap on the current grid (the tick may have changed since the signal)."""
-        feasible = pricing.max_feasible_buy_price(
-            self._p.profit_pct, self._p.min_profit_ticks, self._tick
-        )
-        return Decimal(0) if feasible is None else feasible
-
-    # -- selling -----------------------------------------------------------------------------
-    def _floor(self) -> Decimal | None:
-        entry = self._ledger.avg_entry
-        if entry is None:
-            return None
-        return pricing.profit_floor(entry, self._p.profit_pct, self._p.min_profit_ticks, self._tick)
-
-    def _floor_sellable(self) -> bool:
-        floor = self._floor()
-        return floor is not None and pricing.floor_sellable(floor, self._tick)
-
-    def _update_exit_mode(self) -> None:
-        """Switch to the stop-loss / max-hold exit (sticky until the position is gone)."""
-        self._exit_switched = False
-        if self._exit_mode is not None:
-            return
-        entry = self._ledger.avg_entry
-        book = self._fresh_book()
-        stop = self._p.stop_loss_pct
-        if stop is not None and entry is not None and book is not None and book.best_bid:
-            if book.best_bid <= entry * (1 - stop):
-                self._exit_mode = OrderIntent.STOP_LOSS
-        hold = self._p.max_hold_minutes
-        if self._exit_mode is None and hold is not None and self._hold_since is not None:
-            if self._now - self._hold_since >= self._ms(hold * 60):
-                self._exit_mode = OrderIntent.MAX_HOLD
-        if self._exit_mode is not None:
-            self._exit_switched = True
-            self._last_error = f"exit below the floor: {self._exit_mode.value}"
-
-    def _sell_quote(self) -> _Quote | None:
-        book = self._fresh_book()
-        size = pricing.round_size(self._ledger.sellable)
-        if book is None or size < self._min_size:
-            return None
-        own = self._slot.working()
-        our_price = own.price if own is not None and own.side == Side.SELL else None
-        others = book
-        if our_price is not None and own is not None:
-            others = book.without_own(Side.SELL, own.price, self._remaining(own))
-        if self._exit_mode is not None:
-            price = quotes.exit_target(others, book, our_price, self._tick)
-            return None if price is None else _Quote(price, size, self._exit_mode)
-        floor = self._floor()
-        if floor is None or not pricing.floor_sellable(floor, self._tick):
-            return None
-        self._maybe_step_down(our_price, floor)
-        price = quotes.take_profit_target(others, book, our_price, floor, self._step_cap, self._tick)
-        return None if price is None else _Quote(price, size, OrderIntent.TAKE_PROFIT)
-
-    def _maybe_step_down(self, our_price: Decimal | None, floor: Decimal) -> None:
-        """Aggressive mode: one tick lower after each no-fill timeout, never below the floor."""
-        if self._p.sell_mode != SellMode.AGGRESSIVE or our_price is None:
-            return
-        if self._now - self._sell_progress_ms < self._ms(self._p.aggressive_step_timeout_s):
-            return
-        self._step_cap = max(our_price - self._tick, floor)
-        self._sell_progress_ms = self._now
-
-    # -- the one order -------------------------------------------------------------------------
-    def _maintain(self, quote: _Quote | None, must_cancel: bool) -> None:
-        """Place, keep or requote the slot's order towards ``quote`` (cancel before replace)."""
-        slot = self._slot
-        order = slot.working()
-        if slot.status == SlotStatus.WORKING and order is not None:
-            differs = quote is not None and (
-                quote.price != order.price
-                or quote.intent != order.intent
-                or (order.side == Side.SELL and quote.size > self._remaining(order))
-            )
-            aged = self._now - slot.since_ms >= self._ms(self._p.min_requote_interval_s)
-            if must_cancel or (differs and (aged or self._exit_switched)):
-                self._out.append(slot.cancel(self._now))  # type: ignore[arg-type]
-            return
-        if quote is not None and self._may_place():
-            self._place(quote)
-
-    def _place(self, quote: _Quote) -> None:
-        book = self._fresh_book()
-        assert book is not None
-        side = Side.SELL if quote.intent in (OrderIntent.TAKE_PROFIT, *EXIT_INTENTS) else Side.BUY
-        problem = self._guard(side, quote, book)
-        if problem is not None:
-            self._count(f"guard_{problem}")
-            self._last_error = f"order withheld by a safety check: {problem}"
-            return
-        ref = self._slot.place(self._now, side, quote.price, quote.size, quote.intent)
-        self._out.append(
-            PlaceOrder(ref, side, quote.price, quote.size, quote.intent, book.best_bid, book.best_ask)
-        )
-
-    def _guard(self, side: Side, quote: _Quote, book: BookView) -> str | None:
-        """Last line of defence: the invariants docs/strategy.md promises, checked per order."""
-        if not pricing.on_grid(quote.price, self._tick):
-            return "off_grid"
-        if quote.size < self._min_size or pricing.round_size(quote.size) != quote.size:
-            return "size"
-        if side == Side.BUY:
-            if book.best_ask is not None and quote.price >= book.best_ask:
-                return "crossing"
-            if self._ledger.position + quote.size > self._p.max_position_shares:
-                return "max_position"
-            floor = pricing.profit_floor(
-                quote.price, self._p.profit_pct, self._p.min_profit_ticks, self._tick
-            )
-            return None if pricing.floor_sellable(floor, self._tick) else "unsellable_target"
-        if book.best_bid is not None and quote.price <= book.best_bid:
-            return "crossing"
-        if quote.size > self._ledger.sellable:
-            return "oversell"
-        floor = self._floor()
-        if quote.intent not in EXIT_INTENTS and (floor is None or quote.price < floor):
-            return "below_floor"
-        return None
-

@@ -17,7 +17,6 @@ from polymaker.strategy.commands import (
     CancelOrder,
     Command,
     OrderIntent,
-    PlaceOrder,
     ReconcileFills,
 )
 from polymaker.strategy.events import Side

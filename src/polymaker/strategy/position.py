@@ -18,6 +18,7 @@ from enum import StrEnum
 from polymaker.strategy.events import Fill, Side, TradeStatus
 
 ZERO = Decimal(0)
+_EARLY_CAP = 200  # fills kept for orders not accepted yet (bounded: foreign fills never match)
 _SETTLED = frozenset({TradeStatus.MINED, TradeStatus.CONFIRMED})
 _TERMINAL = frozenset({TradeStatus.CONFIRMED, TradeStatus.FAILED})
 
@@ -26,6 +27,7 @@ class FillOutcome(StrEnum):
     """What recording a Fill did (the machine counts the ignored kinds)."""
 
     NEW = "new"
+    EARLY = "early"  # the order is not known yet: kept until its acceptance arrives
     UPDATED = "updated"
     DUPLICATE = "duplicate"
     UNKNOWN_ORDER = "unknown_order"
@@ -83,6 +85,7 @@ class Totals:
     bought_settled: Decimal
     bought_cost: Decimal
     sold: Decimal
+    sold_proceeds: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +100,7 @@ class Position:
 
     def __init__(self) -> None:
         self._orders: dict[str, _OrderFills] = {}
+        self._early: list[Fill] = []
         self._version = 0
         self._balance: _BalanceRead | None = None
         self._totals: tuple[int, Totals] | None = None
@@ -110,8 +114,13 @@ class Position:
 
     def register_order(self, order_id: str, side: Side, limit_price: Decimal) -> None:
         """Remember an accepted order so its fills and size_matched are counted."""
-        if order_id not in self._orders:
-            self._orders[order_id] = _OrderFills(side=side, limit_price=limit_price)
+        if order_id in self._orders:
+            return
+        self._orders[order_id] = _OrderFills(side=side, limit_price=limit_price)
+        early = [f for f in self._early if f.order_id == order_id]
+        self._early = [f for f in self._early if f.order_id != order_id]
+        for fill in early:
+            self.record_fill(fill)
 
     def knows(self, order_id: str) -> bool:
         """Whether ``order_id`` is one of this run's orders."""
@@ -127,8 +136,15 @@ class Position:
         return True
 
     def record_fill(self, fill: Fill) -> FillOutcome:
-        """Count a trade once; later reports only move its status forward (FAILED reverses it)."""
+        """Count a trade once; later reports only move its status forward (FAILED reverses it).
+
+        A trade of an order not accepted yet (the user channel can beat the HTTP answer) is
+        kept and counted when ``register_order`` sees that order.
+        """
         fills = self._orders.get(fill.order_id)
+        if fills is None and len(self._early) < _EARLY_CAP:
+            self._early.append(fill)
+            return FillOutcome.EARLY
         if fills is None or fills.adopted:
             return FillOutcome.UNKNOWN_ORDER
         if fills.side != fill.side:
@@ -160,7 +176,7 @@ class Position:
         """Replay every order (first-seen order) with the average-cost method."""
         if self._totals is not None and self._totals[0] == self._version:
             return self._totals[1]
-        qty = cost = realized = bought = settled = bought_cost = sold_total = ZERO
+        qty = cost = realized = bought = settled = bought_cost = sold_total = proceeds = ZERO
         for fills in self._orders.values():
             size = fills.filled()
             if fills.side == Side.BUY:
@@ -176,6 +192,7 @@ class Position:
             cost -= removed
             qty -= sold
             sold_total += size
+            proceeds += fills.notional()
         totals = Totals(
             position=qty,
             cost=cost,
@@ -185,6 +202,7 @@ class Position:
             bought_settled=settled,
             bought_cost=bought_cost,
             sold=sold_total,
+            sold_proceeds=proceeds,
         )
         self._totals = (self._version, totals)
         return totals
@@ -229,11 +247,17 @@ class Position:
 
     @property
     def cash(self) -> Decimal | None:
-        """USDC still available by the last read, minus buys filled since; None if unknown."""
+        """USDC available by the last read, minus buys and plus sells filled since; None if unknown.
+
+        Sell proceeds may not be settled yet; a "not enough balance" refusal re-reads the truth.
+        """
         read = self._balance
         if read is None or read.cash is None:
             return None
-        return read.cash - (self.totals().bought_cost - read.at.bought_cost)
+        totals = self.totals()
+        spent = totals.bought_cost - read.at.bought_cost
+        earned = totals.sold_proceeds - read.at.sold_proceeds
+        return read.cash - spent + earned
 
     @property
     def version(self) -> int:
