@@ -8,16 +8,28 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
+from eth_account import Account
 from polymarket import errors as sdk
 from polymarket.models.clob import AcceptedOrder, RejectedOrder
 
+from polymaker.drill.server import SimOptions
+from polymaker.drill.testing import in_process_sim
 from polymaker.errors import RequestRejectedError, TransportError
 from polymaker.exchange.retry import RetryPolicy
-from polymaker.exchange.trading import Accepted, RejectCode, Rejected, Trading, classify_rejection
+from polymaker.exchange.trading import (
+    Accepted,
+    RejectCode,
+    Rejected,
+    Trading,
+    classify_rejection,
+    open_trading,
+)
 from tests.conftest import load_fixture
 
 OUR_ADDRESS = "0x1bFDF7224C358405A486b5FD8489f13c2aDcb5f3"  # the maker in the trade fixture
@@ -281,3 +293,47 @@ def test_confirm_no_open_orders_cancels_leftovers_until_empty() -> None:
     remaining = run(_trading(client).confirm_no_open_orders(MARKET, timeout_s=5, poll_s=0))
     assert remaining == []
     assert client.cancelled == ["0xleft"]
+
+
+@pytest.mark.integration
+def test_trading_against_the_drill_exchange() -> None:
+    """Every Trading call once against a real drill exchange (its own market)."""
+
+    async def scenario(urls: Any, yes: str, cid: str) -> None:
+        trading = await open_trading(Account.create().key.hex(), urls)
+        try:
+            assert (await trading.market_info(cid)).is_tradable
+            assert await trading.collateral_balance() == Decimal(10000)
+            assert await trading.token_balance(yes) == Decimal(0)
+            placed = await trading.place_post_only(yes, "BUY", Decimal("0.01"), Decimal(5))
+            assert isinstance(placed, Accepted) and placed.status == "live"
+            [order] = await trading.open_orders(cid)
+            assert (order.order_id, order.price, order.remaining) == (
+                placed.order_id,
+                Decimal("0.01"),
+                Decimal(5),
+            )
+            crossing = await trading.place_post_only(yes, "BUY", Decimal("0.99"), Decimal(5))
+            assert isinstance(crossing, Rejected)
+            assert crossing.code in (
+                RejectCode.POST_ONLY_WOULD_CROSS,
+                RejectCode.NOT_ENOUGH_BALANCE,
+            )
+            small = await trading.place_post_only(yes, "BUY", Decimal("0.01"), Decimal(1))
+            assert isinstance(small, Rejected) and small.code is RejectCode.MIN_SIZE
+            off_grid = await trading.place_post_only(yes, "BUY", Decimal("0.015"), Decimal(5))
+            assert isinstance(off_grid, Rejected) and off_grid.code is RejectCode.TICK_SIZE
+            swept = await trading.cancel_market(cid)
+            assert swept.canceled == (placed.order_id,)
+            assert await trading.confirm_no_open_orders(cid, timeout_s=2) == []
+            assert (await trading.get_order(placed.order_id)).status == "CANCELED"
+            assert await trading.fills(cid) == []
+        finally:
+            await trading.aclose()
+
+    with in_process_sim(SimOptions(markets=3, seed=5)) as sim:
+        end = "2030-01-01T00:00:00Z"
+        body = {"question": "Trading test?", "end_date": end, "yes_price": 0.5, "volume": 1}
+        gamma = httpx.post(f"{sim.urls.clob_url}/_sim/markets", json=body).json()
+        yes, _no = json.loads(gamma["clobTokenIds"])
+        asyncio.run(scenario(sim.urls, yes, gamma["conditionId"]))

@@ -128,6 +128,17 @@ class CancelOutcome:
     not_canceled: dict[str, str] = field(default_factory=dict)
 
 
+def translate_sdk_error(error: Exception, where: str) -> ExchangeError:
+    """The project's exception for an SDK failure (the one place they are translated)."""
+    if isinstance(error, sdk_errors.RateLimitError):
+        return RateLimitError(where, 429, str(error), retry_after=error.retry_after)
+    if isinstance(error, sdk_errors.RequestRejectedError):
+        return RequestRejectedError(where, error.status, str(error), retry_after=error.retry_after)
+    if isinstance(error, sdk_errors.TransportError):
+        return TransportError(where, str(error) or type(error).__name__)
+    return UnexpectedResponseError(f"{where}: {error}")
+
+
 class Trading:
     """Order entry and account reads for one wallet on one exchange.
 
@@ -171,18 +182,10 @@ class Trading:
             attempt += 1
             try:
                 return await make()
-            except sdk_errors.RateLimitError as error:
-                failure: ExchangeError = RateLimitError(
-                    self._url(what), 429, str(error), retry_after=error.retry_after
-                )
-            except sdk_errors.RequestRejectedError as error:
-                failure = RequestRejectedError(
-                    self._url(what), error.status, str(error), retry_after=error.retry_after
-                )
-            except sdk_errors.TransportError as error:
-                failure = TransportError(self._url(what), str(error) or type(error).__name__)
-            except (sdk_errors.UnexpectedResponseError, ValueError) as error:
-                raise UnexpectedResponseError(f"{self._url(what)}: {error}") from error
+            except (sdk_errors.PolymarketError, ValueError) as error:
+                if isinstance(error, sdk_errors.UserInputError):
+                    raise  # our own mistake (e.g. off-grid price): the caller decides
+                failure = translate_sdk_error(error, self._url(what))
             if not (retry and should_retry(failure) and attempt < self._policy.attempts):
                 raise failure
             retry_after = getattr(failure, "retry_after", None)
@@ -419,17 +422,10 @@ async def open_trading(
     Raises the project's ExchangeError types (never the SDK's): ``TransportError`` when the
     exchange is unreachable, ``RequestRejectedError`` when it refuses the key or credentials.
     """
-    what = f"{urls.clob_url} authenticate"
     try:
         client = await create_async_secure_client(private_key, urls, credentials=credentials)
-    except sdk_errors.RateLimitError as error:
-        raise RateLimitError(what, 429, str(error), retry_after=error.retry_after) from error
-    except sdk_errors.RequestRejectedError as error:
-        raise RequestRejectedError(what, error.status, str(error)) from error
-    except sdk_errors.TransportError as error:
-        raise TransportError(what, str(error) or type(error).__name__) from error
     except sdk_errors.PolymarketError as error:
-        raise UnexpectedResponseError(f"{what}: {error}") from error
+        raise translate_sdk_error(error, f"{urls.clob_url} authenticate") from error
     return Trading(client, clob_url=urls.clob_url, policy=policy)
 
 

@@ -33,8 +33,12 @@ log = logging.getLogger("polymaker.worker")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``PARAMS`` positional argument."""
-    parser.add_argument("params", type=Path, metavar="PARAMS.json",
-                        help="the market, side, strategy and exchange of this worker")
+    parser.add_argument(
+        "params",
+        type=Path,
+        metavar="PARAMS.json",
+        help="the market, side, strategy and exchange of this worker",
+    )
 
 
 async def _main(
@@ -45,7 +49,8 @@ async def _main(
     writer: StatusWriter,
 ) -> int:
     trading = await open_trading(
-        key.reveal(), params.exchange,
+        key.reveal(),
+        params.exchange,
         credentials=None if credentials is None else credentials.to_sdk(),
     )
     try:
@@ -61,9 +66,15 @@ async def _main(
 
 def _failed_status(params: WorkerParams, writer: StatusWriter, error: str, code: int) -> None:
     snapshot = StatusSnapshot(
-        topic_id=params.topic_id, mode=params.mode, condition_id=params.condition_id,
-        token_id=params.token_id, side=params.side, state=WorkerState.FAILED,
-        phase="failed", last_error=error, exit_code=code,
+        topic_id=params.topic_id,
+        mode=params.mode,
+        condition_id=params.condition_id,
+        token_id=params.token_id,
+        side=params.side,
+        state=WorkerState.FAILED,
+        phase="failed",
+        last_error=error,
+        exit_code=code,
     )
     try:
         writer.write(snapshot)
@@ -75,11 +86,15 @@ def run(args: argparse.Namespace) -> int:
     """Run one worker; returns the exit code (errors before trading are exit 2 or 1)."""
     params = load_worker_params(args.params)
     if params.mode == "paper":
-        raise ConfigError("paper mode is not supported by the worker yet (use drill or live)",
-                          file=args.params, key="mode")
+        raise ConfigError(
+            "paper mode is not supported by the worker yet (use drill or live)",
+            file=args.params,
+            key="mode",
+        )
     redactor = RedactingFilter()
-    configure_logging(topic_id=params.topic_id, mode=params.mode, log_file=params.log_file,
-                      redactor=redactor)
+    configure_logging(
+        topic_id=params.topic_id, mode=params.mode, log_file=params.log_file, redactor=redactor
+    )
     writer = StatusWriter(params.status_file)
     try:
         key = load_private_key()

@@ -14,11 +14,11 @@ import logging
 from collections.abc import Callable
 from decimal import Decimal
 
-import httpx
-
 from polymaker.errors import ExchangeError
+from polymaker.exchange.http import JsonHttp
 from polymaker.exchange.market_feed import fetch_book
 from polymaker.exchange.trading import Accepted, RejectCode, Trading
+from polymaker.exchange.trading import Side as TradeSide
 from polymaker.strategy.commands import (
     CancelAll,
     CancelOrder,
@@ -37,6 +37,7 @@ from polymaker.strategy.events import (
     OrderCanceled,
     OrderRejected,
     OrderUpdate,
+    Side,
     TickSizeChanged,
 )
 from polymaker.strategy.events import RejectCode as StrategyReject
@@ -70,7 +71,7 @@ class Executor:
         self,
         trading: Trading,
         reconciler: Reconciler,
-        book_client: httpx.AsyncClient,
+        book_http: JsonHttp,
         *,
         clob_url: str,
         condition_id: str,
@@ -81,7 +82,7 @@ class Executor:
     ) -> None:
         self._trading = trading
         self._reconciler = reconciler
-        self._book_client = book_client
+        self._book_http = book_http
         self._clob_url = clob_url
         self._condition_id = condition_id
         self._token_id = token_id
@@ -113,25 +114,37 @@ class Executor:
         log.warning("%s failed: %s", what, error)
 
     async def _place(self, command: PlaceOrder) -> Event:
-        side = str(command.side)
-        log.info("place %s %s @ %s (%s, book %s/%s)", side, command.size, command.price,
-                 command.intent, command.book_best_bid, command.book_best_ask)
+        side: TradeSide = "BUY" if command.side is Side.BUY else "SELL"
+        log.info(
+            "place %s %s @ %s (%s, book %s/%s)",
+            side,
+            command.size,
+            command.price,
+            command.intent,
+            command.book_best_bid,
+            command.book_best_ask,
+        )
         try:
             outcome = await self._trading.place_post_only(
-                self._token_id, side, command.price, command.size  # type: ignore[arg-type]
+                self._token_id, side, command.price, command.size
             )
         except ExchangeError as error:
             self._fail("place order", error)
-            return OrderRejected(self._now_ms(), command.client_ref, StrategyReject.OTHER,
-                                 f"outcome unknown: {error}")
+            return OrderRejected(
+                self._now_ms(),
+                command.client_ref,
+                StrategyReject.OTHER,
+                f"outcome unknown: {error}",
+            )
         if isinstance(outcome, Accepted):
             self.tracked.add(outcome.order_id)
             log.info("order %s accepted (%s)", outcome.order_id, outcome.status)
             return OrderAccepted(self._now_ms(), command.client_ref, outcome.order_id)
         self._status.count(f"rejected_{outcome.code}")
         log.info("order rejected: %s (%s)", outcome.code, outcome.message)
-        return OrderRejected(self._now_ms(), command.client_ref, _STRATEGY_CODES[outcome.code],
-                             outcome.message)
+        return OrderRejected(
+            self._now_ms(), command.client_ref, _STRATEGY_CODES[outcome.code], outcome.message
+        )
 
     async def _cancel(self, order_id: str) -> list[Event]:
         try:
@@ -158,8 +171,9 @@ class Executor:
             return AllOrdersCanceled(self._now_ms(), open_orders=max(1, len(self.tracked)))
         still = {order.order_id for order in remaining}
         self.tracked &= still
-        log.info("cancelled %d order(s) of this market; %d still open",
-                 len(result.canceled), len(still))
+        log.info(
+            "cancelled %d order(s) of this market; %d still open", len(result.canceled), len(still)
+        )
         return AllOrdersCanceled(self._now_ms(), open_orders=len(still))
 
     async def _balances(self) -> list[Event]:
@@ -173,7 +187,7 @@ class Executor:
 
     async def _book(self) -> list[Event]:
         try:
-            snapshot = await fetch_book(self._book_client, self._clob_url, self._token_id)
+            snapshot = await fetch_book(self._book_http, self._clob_url, self._token_id)
         except ExchangeError as error:
             self._fail("read the book", error)
             return []
@@ -184,11 +198,13 @@ class Executor:
             events.append(TickSizeChanged(now, snapshot.tick_size))
         bids = sorted(snapshot.bids, key=lambda lv: lv.price, reverse=True)
         asks = sorted(snapshot.asks, key=lambda lv: lv.price)
-        events.append(BookUpdate(
-            now,
-            tuple(Level(lv.price, lv.size) for lv in bids if lv.size > 0),
-            tuple(Level(lv.price, lv.size) for lv in asks if lv.size > 0),
-        ))
+        events.append(
+            BookUpdate(
+                now,
+                tuple(Level(lv.price, lv.size) for lv in bids if lv.size > 0),
+                tuple(Level(lv.price, lv.size) for lv in asks if lv.size > 0),
+            )
+        )
         return events
 
     async def reconcile(self) -> list[Event]:

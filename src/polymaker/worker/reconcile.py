@@ -56,8 +56,9 @@ def order_is_open(order: Order) -> bool:
 def order_update(order: Order, ts_ms: int) -> OrderUpdate:
     """An order's state as the strategy's ``OrderUpdate`` (unknown size_matched counts as 0)."""
     matched = order.size_matched if order.size_matched is not None else ZERO
-    return OrderUpdate(ts_ms=ts_ms, order_id=order.order_id, size_matched=matched,
-                       open=order_is_open(order))
+    return OrderUpdate(
+        ts_ms=ts_ms, order_id=order.order_id, size_matched=matched, open=order_is_open(order)
+    )
 
 
 @dataclass(frozen=True)

@@ -26,18 +26,32 @@ import httpx
 
 from polymaker.config.worker_params import WorkerParams
 from polymaker.errors import ExchangeError, MarketNotTradable
-from polymaker.exchange.market_feed import BookUpdated, MarketFeed, MarketFeedSettings
+from polymaker.exchange.http import JsonHttp
+from polymaker.exchange.market_feed import (
+    BookUpdated,
+    FeedState,
+    FeedStatus,
+    KeepaliveSettings,
+    MarketFeed,
+    MarketFeedSettings,
+)
 from polymaker.exchange.trading import Trading
 from polymaker.exchange.user_feed import ApiCredentials as FeedCredentials
 from polymaker.exchange.user_feed import UserFeed
-from polymaker.exchange._ws import FeedState, FeedStatus
 from polymaker.exchange.wire import Side as WireSide
-from polymaker.strategy.commands import Command, Finish, ReconcileFills
-from polymaker.strategy.events import Event, PositionAdopted, StopRequested, Timer
+from polymaker.strategy.commands import Command, Finish, PlaceOrder, ReconcileFills
+from polymaker.strategy.events import (
+    Event,
+    OrderUpdate,
+    StopRequested,
+    Timer,
+)
 from polymaker.strategy.states import ExitReason
 from polymaker.worker import translate
 from polymaker.worker.executor import Executor
+from polymaker.worker.gate import PlacementGate
 from polymaker.worker.reconcile import Reconciler
+from polymaker.worker.startup import adopted_position, check_tradable
 from polymaker.worker.status import STATUS_INTERVAL_S, StatusSnapshot, StatusWriter, WorkerState
 from polymaker.worker.strategy_link import StrategyLink
 
@@ -45,9 +59,26 @@ log = logging.getLogger(__name__)
 
 TIMER_INTERVAL_S = 0.5
 RECONCILE_INTERVAL_S = 30.0
+STATUS_MIN_INTERVAL_S = 0.1
+REST_TIMEOUT_S = 5.0
+WAIT_TICK_S = 0.25
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_NOT_TRADABLE = 3
+
+
+def feed_settings_for(params: WorkerParams) -> MarketFeedSettings:
+    """Market-feed tuning so that "connected" proves a frame arrived within ``stale_book_s``.
+
+    The timer re-sends a quiet book as current only while the feed is connected; a connection
+    that heard nothing (not even PONG) for ``pong_timeout_s`` is dropped, so that timeout must
+    not exceed the strategy's staleness limit.
+    """
+    stale = params.strategy.stale_book_s
+    keepalive = KeepaliveSettings(
+        ping_interval_s=min(10.0, stale / 3), pong_timeout_s=min(30.0, stale)
+    )
+    return MarketFeedSettings(keepalive=keepalive)
 
 
 def wall_ms() -> int:
@@ -71,60 +102,26 @@ class WorkerRuntime:
         self._trading = trading
         self._credentials = credentials
         self._writer = writer
-        self._feed_settings = feed_settings or MarketFeedSettings()
+        self._feed_settings = feed_settings or feed_settings_for(params)
         self.status = StatusSnapshot(
-            topic_id=params.topic_id, mode=params.mode, condition_id=params.condition_id,
-            token_id=params.token_id, side=params.side, tick_size=params.tick_size,
+            topic_id=params.topic_id,
+            mode=params.mode,
+            condition_id=params.condition_id,
+            token_id=params.token_id,
+            side=params.side,
+            tick_size=params.tick_size,
         )
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._commands: asyncio.Queue[Command] = asyncio.Queue()
         self._finished: asyncio.Future[Finish] | None = None
         self._reconcile_queued = False
         self._stop_signals = 0
+        self._stop_at: float | None = None
         self._feed: MarketFeed | None = None
         self._market_connected = False
+        self._gate = PlacementGate()
+        self._dirty = asyncio.Event()
         self._strategy = StrategyLink(params)
-
-    # Start-up -----------------------------------------------------------------------------
-
-    async def _check_tradable(self) -> None:
-        """Exit 3 before any order when the exchange says the market cannot trade."""
-        info = await self._trading.market_info(self._params.condition_id)
-        tokens = {token.token_id for token in info.tokens}
-        if not {self._params.yes_token, self._params.no_token} <= tokens:
-            raise MarketNotTradable(
-                f"market {info.condition_id} does not list tokens {self._params.yes_token} and "
-                f"{self._params.no_token}: check condition_id/yes_token/no_token in the params"
-            )
-        if not info.is_tradable:
-            raise MarketNotTradable(
-                f"market {info.condition_id} is not tradable (active={info.active}, "
-                f"closed={info.closed}, accepting_orders={info.accepting_orders})"
-            )
-        if info.tick_size != self._params.tick_size:
-            log.info("tick size is %s at the exchange (params said %s)", info.tick_size,
-                     self._params.tick_size)
-        self.status.tick_size = info.tick_size
-        self._strategy.set_tick_size(info.tick_size)
-
-    async def _adopt(self, reconciler: Reconciler) -> None:
-        """Hand an existing position of our token to the strategy before it trades."""
-        holding = await reconciler.holding()
-        if holding.size <= 0:
-            return
-        entry = holding.avg_entry
-        if entry is None:
-            book = self._feed.book(self._params.token_id) if self._feed else None
-            top = book.top() if book is not None else None
-            entry = top.best_bid.price if top is not None and top.best_bid else None
-            log.warning("held %s shares with no buy trades on record; entry taken as %s",
-                        holding.size, entry)
-        if entry is None:
-            log.warning("held %s shares with no known entry price: not adopted", holding.size)
-            self.status.last_error = "position without a known entry price"
-            return
-        log.info("adopting a position of %s shares at an average entry of %s", holding.size, entry)
-        self._events.put_nowait(PositionAdopted(wall_ms(), size=holding.size, avg_entry=entry))
 
     # Tasks ----------------------------------------------------------------------------------
 
@@ -147,10 +144,14 @@ class WorkerRuntime:
             elif isinstance(update, BookUpdated) and update.asset_id == params.token_id:
                 self.status.best_bid = update.top.best_bid.price if update.top.best_bid else None
                 self.status.best_ask = update.top.best_ask.price if update.top.best_ask else None
-            self._emit(translate.market_events(
-                update, token_id=params.token_id, condition_id=params.condition_id,
-                ts_ms=wall_ms(),
-            ))
+            self._emit(
+                translate.market_events(
+                    update,
+                    token_id=params.token_id,
+                    condition_id=params.condition_id,
+                    ts_ms=wall_ms(),
+                )
+            )
 
     async def _user_task(self, feed: UserFeed) -> None:
         params = self._params
@@ -160,10 +161,14 @@ class WorkerRuntime:
                 self.status.count(f"user_feed_{update.state}")
             if translate.needs_reconcile(update):
                 self._request_reconcile()
-            self._emit(translate.user_events(
-                update, token_id=params.token_id, condition_id=params.condition_id,
-                ts_ms=wall_ms(),
-            ))
+            self._emit(
+                translate.user_events(
+                    update,
+                    token_id=params.token_id,
+                    condition_id=params.condition_id,
+                    ts_ms=wall_ms(),
+                )
+            )
 
     async def _timer_task(self, feed: MarketFeed) -> None:
         """1 s-granularity time, a fresh copy of a healthy book, periodic reconciliation."""
@@ -190,15 +195,23 @@ class WorkerRuntime:
             return
         depth = self._feed_settings.depth
         update = BookUpdated(
-            book.asset_id, top, book.levels(WireSide.BUY, depth),
-            book.levels(WireSide.SELL, depth), "timer", time.monotonic(),
+            book.asset_id,
+            top,
+            book.levels(WireSide.BUY, depth),
+            book.levels(WireSide.SELL, depth),
+            "timer",
+            time.monotonic(),
         )
         self._events.put_nowait(translate.book_update(update, wall_ms()))
 
     async def _status_task(self) -> None:
+        """Rewrite the status file every STATUS_INTERVAL_S, and soon after any state change."""
         while True:
             self._write_status()
-            await asyncio.sleep(STATUS_INTERVAL_S)
+            self._dirty.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._dirty.wait(), STATUS_INTERVAL_S)
+            await asyncio.sleep(STATUS_MIN_INTERVAL_S)
 
     def _write_status(self) -> None:
         self._strategy.fill_status(self.status, self._feed, self._executor_tracked())
@@ -226,23 +239,35 @@ class WorkerRuntime:
     async def _strategy_loop(self) -> None:
         while True:
             event = await self._events.get()
-            for command in self._strategy.handle(event):
-                if isinstance(command, ReconcileFills):
-                    self._request_reconcile()
-                else:
+            if isinstance(event, OrderUpdate) and not event.open:
+                self._executor.tracked.discard(event.order_id)
+            for ready in self._gate.admit(event):
+                commands = self._strategy.handle(ready)
+                if commands or self._strategy.changed():
+                    self._dirty.set()
+                for command in commands:
+                    if isinstance(command, ReconcileFills):
+                        self._request_reconcile()
+                        continue
+                    if isinstance(command, PlaceOrder):
+                        self._gate.placing()
                     self._commands.put_nowait(command)
 
     # Stop -----------------------------------------------------------------------------------
 
     def _on_signal(self, signum: int) -> None:
         self._stop_signals += 1
+        if self._stop_at is None:
+            self._stop_at = time.monotonic()
         force = self._stop_signals > 1
-        log.info("%s received: stopping%s", signal.Signals(signum).name, " (forced)" if force else "")
+        name = signal.Signals(signum).name
+        log.info("%s received: stopping%s", name, " (forced)" if force else "")
         self.status.state = WorkerState.STOPPING
         self._events.put_nowait(StopRequested(wall_ms(), force=force))
 
     async def _emergency_cancel(self) -> bool:
-        """The last resort when the strategy did not finish in time: sweep and confirm."""
+        """The last resort (a stop that did not finish in time, a task that died): sweep this
+        market's orders and confirm with the exchange; True when none remain."""
         params = self._params
         try:
             await self._trading.cancel_market(params.condition_id)
@@ -263,36 +288,59 @@ class WorkerRuntime:
         self._finished = loop.create_future()
         self._write_status()
         try:
-            await self._check_tradable()
+            info = await check_tradable(self._trading, params)
         except MarketNotTradable as error:
             return self._final(EXIT_NOT_TRADABLE, WorkerState.FAILED, str(error))
-        reconciler = Reconciler(self._trading, condition_id=params.condition_id,
-                                token_id=params.token_id)
+        self.status.tick_size = info.tick_size
+        self._strategy.set_tick_size(info.tick_size)
+        reconciler = Reconciler(
+            self._trading, condition_id=params.condition_id, token_id=params.token_id
+        )
         tasks: list[asyncio.Task[Any]] = []
-        async with httpx.AsyncClient(timeout=5.0) as book_client:
+        async with httpx.AsyncClient(timeout=REST_TIMEOUT_S) as http_client:
+            book_http = JsonHttp(timeout_s=REST_TIMEOUT_S, client=http_client)
             self._executor = Executor(
-                self._trading, reconciler, book_client, clob_url=params.exchange.clob_url,
-                condition_id=params.condition_id, token_id=params.token_id,
-                cancel_timeout_s=params.strategy.cancel_timeout_s, status=self.status,
+                self._trading,
+                reconciler,
+                book_http,
+                clob_url=params.exchange.clob_url,
+                condition_id=params.condition_id,
+                token_id=params.token_id,
+                cancel_timeout_s=params.strategy.cancel_timeout_s,
+                status=self.status,
                 now_ms=wall_ms,
             )
             self._executor.tick_size = self.status.tick_size
-            self._feed = MarketFeed(params.exchange.ws_market_url, params.exchange.clob_url,
-                                    [params.yes_token, params.no_token],
-                                    settings=self._feed_settings)
-            user_feed = UserFeed(params.exchange.ws_user_url, self._credentials,
-                                 self._trading.identity, [params.condition_id])
+            self._feed = MarketFeed(
+                params.exchange.ws_market_url,
+                params.exchange.clob_url,
+                [params.yes_token, params.no_token],
+                settings=self._feed_settings,
+                http_client=http_client,
+            )
+            user_feed = UserFeed(
+                params.exchange.ws_user_url,
+                self._credentials,
+                self._trading.identity,
+                [params.condition_id],
+                settings=self._feed_settings.keepalive,
+            )
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, self._on_signal, signum)
             try:
                 async with self._feed as feed, user_feed:
-                    await self._adopt(reconciler)
+                    adopted = await adopted_position(reconciler, book_http, params, wall_ms())
+                    if adopted is not None:
+                        self._events.put_nowait(adopted)
                     self.status.state = WorkerState.RUNNING
                     spawn: Callable[[Awaitable[Any]], asyncio.Task[Any]] = asyncio.create_task
                     tasks = [
-                        spawn(self._market_task(feed)), spawn(self._user_task(user_feed)),
-                        spawn(self._timer_task(feed)), spawn(self._status_task()),
-                        spawn(self._executor_task(self._executor)), spawn(self._strategy_loop()),
+                        spawn(self._market_task(feed)),
+                        spawn(self._user_task(user_feed)),
+                        spawn(self._timer_task(feed)),
+                        spawn(self._status_task()),
+                        spawn(self._executor_task(self._executor)),
+                        spawn(self._strategy_loop()),
                     ]
                     finish = await self._wait(tasks)
             finally:
@@ -306,24 +354,25 @@ class WorkerRuntime:
         return self._exit_for(finish)
 
     async def _wait(self, tasks: list[asyncio.Task[Any]]) -> Finish | None:
-        """The Finish command, or None when a task died or a stop outlasted its timeout."""
+        """The Finish command, or None when a task died; a stop that outlasts 60 % of
+        ``stop_timeout_s`` is finished here with an emergency sweep (at most 25 % more)."""
         assert self._finished is not None
         pending: set[asyncio.Future[Any]] = {self._finished, *tasks}
-        stop_deadline: float | None = None
+        budget = self._params.strategy.stop_timeout_s
         while True:
-            timeout = None if stop_deadline is None else max(0.0, stop_deadline - time.monotonic())
-            done, _ = await asyncio.wait(pending, timeout=min(timeout or 1.0, 1.0),
-                                         return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                pending, timeout=WAIT_TICK_S, return_when=asyncio.FIRST_COMPLETED
+            )
             if self._finished in done:
                 return self._finished.result()
             for task in done:
                 error = task.exception()
                 log.error("task %s ended: %r", task.get_name(), error)
                 self.status.last_error = f"internal task ended: {error!r}"
+                if not await self._emergency_cancel():
+                    log.error("this market's orders may still be open")
                 return None
-            if self._stop_signals and stop_deadline is None:
-                stop_deadline = time.monotonic() + self._params.strategy.stop_timeout_s * 0.75
-            if stop_deadline is not None and time.monotonic() >= stop_deadline:
+            if self._stop_at is not None and time.monotonic() - self._stop_at >= 0.6 * budget:
                 log.error("stop did not complete in time; sweeping this market's orders")
                 clean = await self._emergency_cancel()
                 return Finish(ExitReason.STOPPED, clean=clean)
@@ -333,10 +382,11 @@ class WorkerRuntime:
             return self._final(EXIT_FAILURE, WorkerState.FAILED, self.status.last_error)
         log.info("finished: %s (clean=%s)", finish.reason, finish.clean)
         if not finish.clean:
-            return self._final(EXIT_FAILURE, WorkerState.FAILED,
-                               "open orders could not be confirmed cancelled")
+            return self._final(
+                EXIT_FAILURE, WorkerState.FAILED, "open orders could not be confirmed cancelled"
+            )
         if finish.reason is ExitReason.MARKET_CLOSED:
-            return self._final(EXIT_NOT_TRADABLE, WorkerState.FINISHED, "market closed")
+            return self._final(EXIT_NOT_TRADABLE, WorkerState.FAILED, "market closed")
         state = WorkerState.STOPPED if finish.reason is ExitReason.STOPPED else WorkerState.FINISHED
         return self._final(EXIT_OK, state, self.status.last_error)
 

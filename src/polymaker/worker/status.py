@@ -53,6 +53,8 @@ class StatusSnapshot:
     best_bid: Decimal | None = None
     best_ask: Decimal | None = None
     tick_size: Decimal | None = None
+    rolling_high: Decimal | None = None
+    sell_only: bool = False
     last_error: str | None = None
     exit_code: int | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -92,6 +94,8 @@ def status_document(snapshot: StatusSnapshot, *, now: datetime, pid: int) -> dic
         "best_bid": _text(snapshot.best_bid),
         "best_ask": _text(snapshot.best_ask),
         "tick_size": _text(snapshot.tick_size),
+        "rolling_high": _text(snapshot.rolling_high),
+        "sell_only": snapshot.sell_only,
         "started_at": _iso(snapshot.started_at),
         "exit_code": snapshot.exit_code,
         "counters": dict(sorted(snapshot.counters.items())),

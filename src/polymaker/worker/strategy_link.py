@@ -29,30 +29,41 @@ class StrategyLink:
         self._strategy: Strategy | None = None
         self._tick_size = params.tick_size
         self._last_state = ""
+        self._changed = False
 
     def set_tick_size(self, tick: Decimal) -> None:
         """The exchange's tick at start (before the first event), when it differs from params."""
         self._tick_size = tick
 
-    def _ensure(self) -> Strategy:
+    def _ensure(self, now_ms: int) -> Strategy:
         if self._strategy is None:
             market = MarketInfo(
                 tick_size=self._tick_size,
                 min_order_size=self._params.min_order_size,
                 end_time_ms=int(self._params.end_time.timestamp() * 1000),
             )
-            self._strategy = Strategy(self._params.strategy, market)
+            self._strategy = Strategy(self._params.strategy, market, now_ms)
         return self._strategy
 
     def handle(self, event: Event) -> list[Command]:
         """Feed one event; log state changes; return the commands in order."""
-        strategy = self._ensure()
+        strategy = self._ensure(event.ts_ms)
         commands = list(strategy.handle(event))
-        state = str(strategy.snapshot().state)
+        snap = strategy.snapshot()
+        state = f"{snap.state}/{snap.position}/{snap.open_orders}"
         if state != self._last_state:
-            log.info("strategy %s -> %s", self._last_state or "(new)", state)
+            self._changed = True
+            if str(snap.state) != self._last_state.partition("/")[0]:
+                log.info(
+                    "strategy %s -> %s", self._last_state.partition("/")[0] or "(new)", snap.state
+                )
             self._last_state = state
         return commands
+
+    def changed(self) -> bool:
+        """True once after the state, position or order count changed (for a prompt status)."""
+        changed, self._changed = self._changed, False
+        return changed
 
     def snapshot(self) -> Snapshot | None:
         """The strategy's read-only view (None before the first event)."""
@@ -81,17 +92,25 @@ class StrategyLink:
         status.avg_entry = snap.avg_entry
         status.realized_pnl = snap.realized_pnl
         status.tick_size = snap.tick_size
+        status.rolling_high = snap.rolling_high
+        status.sell_only = snap.sell_only
         if snap.last_error:
             status.last_error = snap.last_error
         order = snap.open_order
-        status.open_orders = [] if order is None else [{
-            "order_id": order.order_id or "",
-            "side": str(order.side),
-            "price": str(order.price),
-            "size": str(order.size),
-            "size_matched": str(order.size_matched),
-            "intent": str(order.intent),
-        }]
+        status.open_orders = (
+            []
+            if order is None
+            else [
+                {
+                    "order_id": order.order_id or "",
+                    "side": str(order.side),
+                    "price": str(order.price),
+                    "size": str(order.size),
+                    "size_matched": str(order.size_matched),
+                    "intent": str(order.intent),
+                }
+            ]
+        )
         for name, count in snap.ignored.items():
             status.counters[f"ignored_{name}"] = count
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from polymaker.exchange._ws import FeedState, FeedStatus
 from polymaker.exchange.market_feed import BookInvalidated as FeedBookInvalidated
-from polymaker.exchange.market_feed import BookUpdated, MarketUpdate
+from polymaker.exchange.market_feed import BookUpdated, FeedState, FeedStatus, MarketUpdate
 from polymaker.exchange.user_feed import Reconnected, UserUpdate
 from polymaker.exchange.wire import (
     LastTradePrice,
@@ -74,14 +73,13 @@ def _order_event(event: OrderEvent, token_id: str, ts_ms: int) -> list[Event]:
         return []
     update = order_update(order, ts_ms)
     if event.kind is OrderEventKind.CANCELLATION and update.open:
-        update = OrderUpdate(ts_ms=ts_ms, order_id=update.order_id,
-                             size_matched=update.size_matched, open=False)
+        update = OrderUpdate(
+            ts_ms=ts_ms, order_id=update.order_id, size_matched=update.size_matched, open=False
+        )
     return [update]
 
 
-def user_events(
-    update: UserUpdate, *, token_id: str, condition_id: str, ts_ms: int
-) -> list[Event]:
+def user_events(update: UserUpdate, *, token_id: str, condition_id: str, ts_ms: int) -> list[Event]:
     """Strategy events for one user-feed update; ``Reconnected`` is handled by the runtime."""
     match update:
         case OrderEvent() if update.order.condition_id == condition_id:
