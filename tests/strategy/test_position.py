@@ -37,7 +37,7 @@ def test_size_matched_counts_before_the_trade_arrives_and_not_twice() -> None:
     assert pos.record_matched("a", D("5"))
     assert not pos.record_matched("a", D("3"))  # never shrinks
     assert pos.position == D("5") and pos.sellable == 0
-    pos.record_fill(_fill("t1", "a", Side.BUY, "0.50", "5", TradeStatus.MINED))
+    pos.record_fill(_fill("t1", "a", Side.BUY, "0.50", "5", TradeStatus.CONFIRMED))
     assert pos.position == D("5") and pos.sellable == D("5")
 
 
@@ -81,7 +81,7 @@ def test_realized_pnl_average_cost() -> None:
 def test_balance_read_decides_sellable_until_a_buy_changes() -> None:
     pos = Position()
     pos.register_order("a", Side.BUY, D("0.50"))
-    pos.record_fill(_fill("t1", "a", Side.BUY, "0.50", "10", TradeStatus.MINED))
+    pos.record_fill(_fill("t1", "a", Side.BUY, "0.50", "10", TradeStatus.CONFIRMED))
     assert pos.sellable == D("10")
     pos.note_balance(D("4"), D("100"))  # the chain says only 4 arrived
     assert pos.sellable == D("4")
@@ -97,3 +97,13 @@ def test_a_trade_that_beats_its_acceptance_is_counted_once_the_order_is_known() 
     assert pos.position == 0
     pos.register_order("a", Side.BUY, D("0.50"))
     assert pos.position == D("5")
+
+
+def test_mined_shares_are_not_sellable_until_confirmed() -> None:
+    pos = Position()
+    pos.register_order("a", Side.BUY, D("0.50"))
+    pos.record_fill(_fill("t1", "a", Side.BUY, "0.50", "10", TradeStatus.MATCHED))
+    pos.record_fill(_fill("t1", "a", Side.BUY, "0.50", "10", TradeStatus.MINED))
+    assert pos.position == D("10") and pos.sellable == 0
+    pos.record_fill(_fill("t1", "a", Side.BUY, "0.50", "10", TradeStatus.CONFIRMED))
+    assert pos.sellable == D("10")

@@ -89,7 +89,7 @@ def test_post_only_rejection_requotes_on_a_fresh_book() -> None:
 def test_not_enough_balance_refreshes_and_retries_without_shrinking() -> None:
     d = Driver()
     buy_id = d.to_buying()
-    d.fill(buy_id, Side.BUY, "0.89", "10", TradeStatus.MINED)
+    d.fill(buy_id, Side.BUY, "0.89", "10", TradeStatus.CONFIRMED)
     d.matched(buy_id, "10", open_=False)
     first = d.last_place()
     assert (first.side, first.size) == (Side.SELL, D("10.00"))

@@ -161,7 +161,7 @@ def test_transition_selling_to_holding_balance_short() -> None:
     d = Driver()
     d.to_buying()
     buy_id = "0xorder1"
-    d.fill(buy_id, Side.BUY, "0.89", "10", TradeStatus.MINED)
+    d.fill(buy_id, Side.BUY, "0.89", "10", TradeStatus.CONFIRMED)
     d.matched(buy_id, "10", open_=False)
     assert d.state == State.SELLING
     out = d.reject(RejectCode.NOT_ENOUGH_BALANCE)

@@ -5,7 +5,8 @@ order's ``size_matched`` counts fills whose trade event has not arrived yet (pri
 order's limit, which is what a maker fill pays), trades dedupe by ``trade_id``, and a FAILED
 trade is taken back out. Average entry and realized PnL are replayed from the orders in the
 order they were first seen (average-cost method), so a late or reversed trade corrects both.
-Shares count as settled (sellable) once their trade is MINED or CONFIRMED, or once a balance
+Shares count as settled (sellable) once their trade is CONFIRMED (as on the venue, shares of a
+merely MINED trade cannot be sold yet), or once a balance
 read taken after the last change says so.
 """
 
@@ -19,7 +20,7 @@ from polymaker.strategy.events import Fill, Side, TradeStatus
 
 ZERO = Decimal(0)
 _EARLY_CAP = 200  # fills kept for orders not accepted yet (bounded: foreign fills never match)
-_SETTLED = frozenset({TradeStatus.MINED, TradeStatus.CONFIRMED})
+_SETTLED = frozenset({TradeStatus.CONFIRMED})
 _TERMINAL = frozenset({TradeStatus.CONFIRMED, TradeStatus.FAILED})
 
 
