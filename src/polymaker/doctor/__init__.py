@@ -1,0 +1,1 @@
+"""``polymaker doctor``: preflight checks with a remedy for each failure (docs/readiness.md)."""
