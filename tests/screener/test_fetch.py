@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import random
 from datetime import timedelta
@@ -77,14 +78,16 @@ def test_sub_windows_are_fetched_concurrently_and_deduplicated():
     result = listing(exchange, windows=4)
     ids = [row["id"] for row in result.rows]
     assert len(ids) == len(set(ids)) == 301
-    windows = {(r.url.params["end_date_min"], r.url.params["end_date_max"]) for r in exchange.requests}
+    windows = {
+        (r.url.params["end_date_min"], r.url.params["end_date_max"]) for r in exchange.requests
+    }
     assert len(windows) == 4
 
 
 def test_split_window_covers_the_interval():
     parts = split_window(START, END, 3)
     assert parts[0][0] == START and parts[-1][1] == END
-    assert all(a[1] == b[0] for a, b in zip(parts, parts[1:], strict=False))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(parts))
     with pytest.raises(ValueError):
         split_window(END, START, 2)
 
@@ -156,9 +159,7 @@ def test_books_in_batches_with_bounded_concurrency():
 
     async def go():
         async with http_for(httpx.MockTransport(handler)) as http:
-            return await fetch_books(
-                http, "http://clob", tokens, batch_size=150, concurrency=3
-            )
+            return await fetch_books(http, "http://clob", tokens, batch_size=150, concurrency=3)
 
     books = asyncio.run(go())
     assert sorted(len(b) for b in bodies) == [100] + [150] * 6
@@ -186,3 +187,26 @@ def test_a_failed_books_batch_marks_only_its_tokens():
     assert books.unavailable == {"3", "4"}
     assert set(books.quotes) == {"1", "2", "5"}
     assert books.failed_batches == 1 and books.bad_entries == 2
+
+
+def test_rows_go_to_the_consumer_as_pages_arrive_and_are_not_kept():
+    exchange = FakeExchange(spread_markets(230))
+    pages: list[int] = []
+
+    def record(rows: list) -> None:
+        pages.append(len(rows))
+
+    async def go():
+        async with http_for(exchange.transport()) as http:
+            fetcher = ListingFetcher(
+                http,
+                "http://gamma",
+                page_size=100,
+                windows=1,
+                on_rows=lambda r: pages.append(len(r)),
+            )
+            return await fetcher.fetch(START, END)
+
+    result = asyncio.run(go())
+    assert pages == [100, 100, 30]
+    assert result.total == 230 and result.rows == []

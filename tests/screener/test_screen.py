@@ -76,8 +76,21 @@ def test_selection_and_rejection_counts():
         Reason.SAME_EVENT.value: 1,
         Reason.SPREAD_TOO_WIDE.value: 1,
     }
-    assert result.stats.books_requested == 12  # 6 early survivors x 2 tokens
-    assert result.stats.books_batches == 4
+    assert result.stats.books_requested == 6  # 6 early survivors, YES books (NO mirrored)
+    assert result.stats.books_batches == 2
+
+
+def test_both_tokens_mode_uses_the_no_book_as_served():
+    rows, books = universe()
+    no_token = json.loads(rows[0]["clobTokenIds"])[1]
+    for entry in books:
+        if entry["asset_id"] == no_token:
+            entry["asks"] = [{"price": "0.99", "size": "10"}]  # not the mirror of YES
+    params = PARAMS.model_copy(update={"books_both_tokens": True})
+    result = run_screen(FakeExchange(rows, books), params)
+    assert result.stats.books_requested == 12
+    first = next(t for t in result.topics if t.candidate.slug == "market-1")
+    assert str(first.no.ask) == "0.99" and str(first.no.bid) == "0.97"
 
 
 def test_books_are_only_requested_for_early_survivors():
@@ -91,7 +104,7 @@ def test_books_are_only_requested_for_early_survivors():
         for item in json.loads(r.content)
     }
     blacklisted_yes = json.loads(rows[5]["clobTokenIds"])[0]
-    assert blacklisted_yes not in requested and len(requested) == 12
+    assert blacklisted_yes not in requested and len(requested) == 6
 
 
 def test_failed_books_batch_marks_only_those_markets():
@@ -99,7 +112,7 @@ def test_failed_books_batch_marks_only_those_markets():
     exchange = FakeExchange(rows, books)
     exchange.fail["/books"] = [500, 500, 500]  # the first batch fails 3 times = gives up
     result = run_screen(exchange, PARAMS.model_copy(update={"books_concurrency": 1}))
-    assert result.rejected[Reason.BOOKS_UNAVAILABLE.value] == 2  # a 3-token batch spans 2
+    assert result.rejected[Reason.BOOKS_UNAVAILABLE.value] == 3  # one 3-token batch
     assert result.stats.books_failed_batches == 1
     assert result.topics  # the other batches still produced topics
 
@@ -182,3 +195,27 @@ def test_max_topics_and_end_window():
     assert len(result.topics) == 3
     assert result.rejected == {"over max_topics": 2}  # the 1 h market is outside the window
     assert result_document(result)["selected"] == 3
+
+
+def test_a_timed_out_screen_leaves_no_task_behind():
+    rows, books = universe()
+    exchange = FakeExchange(rows, books)
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/books":
+            await asyncio.sleep(30)
+        return exchange.handle(request)
+
+    async def go():
+        run = screen_async(
+            PARAMS,
+            gamma_url="http://gamma",
+            clob_url="http://clob",
+            now=NOW,
+            transport=httpx.MockTransport(slow),
+        )
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(run, timeout=0.3)
+        return [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+
+    assert asyncio.run(go()) == []

@@ -75,6 +75,8 @@ class FilterParams(ConfigModel):
     max_topics: cap on the result (None = no cap).
     use_gamma_quotes: take bid/ask from Gamma's listing (YES side; NO = 1 - YES) and skip
       the order books; faster, but the listing's quotes are snapshots, not live books.
+    books_both_tokens: fetch the NO token's book too instead of mirroring the YES book
+      (NO bid = 1 - YES ask, NO ask = 1 - YES bid); doubles the book traffic.
     books_batch_size / books_concurrency: tokens per ``POST /books`` and batches in flight.
     listing_windows: the end-date window is split into this many sub-windows, each with its
       own keyset cursor chain, fetched concurrently.
@@ -98,7 +100,8 @@ class FilterParams(ConfigModel):
     exclude_slugs: Terms = ()
     max_topics: Annotated[int, Strict(), Field(ge=1)] | None = None
     use_gamma_quotes: Annotated[bool, Strict()] = False
-    books_batch_size: Annotated[int, Strict(), Field(ge=1, le=500)] = 200
+    books_both_tokens: Annotated[bool, Strict()] = False
+    books_batch_size: Annotated[int, Strict(), Field(ge=1, le=500)] = 100
     books_concurrency: Annotated[int, Strict(), Field(ge=1, le=32)] = 4
     listing_windows: Annotated[int, Strict(), Field(ge=1, le=32)] = 4
     page_size: Annotated[int, Strict(), Field(ge=1, le=500)] = 100

@@ -19,6 +19,7 @@ from polymaker.config.filter import FilterParams, load_filter_params
 from polymaker.errors import ConfigError
 from polymaker.exchange.urls import PRODUCTION_CLOB_URL, PRODUCTION_GAMMA_URL
 from polymaker.screener.output import (
+    document_bytes,
     print_plain,
     print_table,
     result_document,
@@ -143,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
     if args.csv is not None:
         write_csv(result, args.csv)
     if args.json:
-        sys.stdout.write(json.dumps(result_document(result), ensure_ascii=False) + "\n")
+        sys.stdout.write(document_bytes(result_document(result), indent=False).decode("utf-8"))
     elif interactive:
         print_table(result, sys.stdout)
     else:

@@ -27,6 +27,7 @@ class Criteria:
     blacklist: Blacklist
     only: tuple[str, ...]
     exclude_slugs: frozenset[str]
+    window: tuple[datetime, datetime]  # [now + min_end_hours, now + max_end_hours]
 
     @classmethod
     def build(cls, params: FilterParams, now: datetime) -> Criteria:
@@ -39,14 +40,10 @@ class Criteria:
             blacklist=Blacklist.compile(params.blacklist_terms, params.blacklist_regex),
             only=tuple(term.casefold() for term in params.only),
             exclude_slugs=frozenset(slug.casefold() for slug in params.exclude_slugs),
-        )
-
-    @property
-    def window(self) -> tuple[datetime, datetime]:
-        """The accepted end-time interval [now + min_end_hours, now + max_end_hours]."""
-        return (
-            self.now + timedelta(hours=self.params.min_end_hours),
-            self.now + timedelta(hours=self.params.max_end_hours),
+            window=(
+                now + timedelta(hours=params.min_end_hours),
+                now + timedelta(hours=params.max_end_hours),
+            ),
         )
 
 
@@ -139,22 +136,28 @@ def _in_band(quote: Quote, params: FilterParams) -> bool:
     return quote.ask is not None and params.ask_min <= quote.ask <= params.ask_max
 
 
-def gamma_quotes(c: Candidate) -> tuple[Quote, Quote]:
-    """(YES, NO) quotes from the listing's snapshot: NO bid = 1 - YES ask, NO ask = 1 - YES bid.
+def mirror_quote(yes: Quote) -> Quote:
+    """The NO side implied by the YES book: NO bid = 1 - YES ask, NO ask = 1 - YES bid.
 
-    Gamma's bestBid/bestAsk are the first outcome's; the two books of a binary market mirror
-    each other because a NO order at p rests as a YES order at 1 - p.
+    On Polymarket the two outcome books of a binary market are one book: a NO order at p
+    rests as a YES order at 1 - p (matching mints and merges across the pair), so this is the
+    price a NO order actually gets.
     """
     one = Decimal(1)
-    yes = Quote(c.gamma_bid, c.gamma_ask, c.tick_size, c.min_order_size, c.neg_risk)
-    no = Quote(
-        None if c.gamma_ask is None else one - c.gamma_ask,
-        None if c.gamma_bid is None else one - c.gamma_bid,
-        c.tick_size,
-        c.min_order_size,
-        c.neg_risk,
+    return Quote(
+        None if yes.ask is None else one - yes.ask,
+        None if yes.bid is None else one - yes.bid,
+        yes.tick_size,
+        yes.min_order_size,
+        yes.neg_risk,
     )
-    return yes, no
+
+
+def gamma_quotes(c: Candidate) -> tuple[Quote, Quote]:
+    """(YES, NO) quotes from the listing's snapshot (Gamma's bestBid/bestAsk are the first
+    outcome's); NO is mirrored from YES."""
+    yes = Quote(c.gamma_bid, c.gamma_ask, c.tick_size, c.min_order_size, c.neg_risk)
+    return yes, mirror_quote(yes)
 
 
 def _event_rank(topic: Topic, prefer: str) -> tuple[int, Decimal, Decimal, str]:
@@ -216,6 +219,7 @@ __all__ = [
     "choose_side",
     "early_reason",
     "gamma_quotes",
+    "mirror_quote",
     "pick_per_event",
     "rank_and_cap",
     "side_qualifies",

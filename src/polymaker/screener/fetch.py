@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
@@ -40,9 +40,14 @@ class Progress(Protocol):
 
 @dataclass(frozen=True)
 class Listing:
-    """The unique market rows in the window, and how they were fetched."""
+    """The unique market rows in the window, and how they were fetched.
+
+    rows: kept only when no ``on_rows`` consumer was given (a consumer already had them, and
+    holding thousands of raw Gamma objects would double the screen's memory).
+    """
 
     rows: list[dict[str, Any]]
+    total: int
     pages: int
     source: str  # "keyset" or "offset"
 
@@ -119,25 +124,51 @@ class ListingFetcher:
         page_size: int,
         windows: int,
         progress: Progress | None = None,
+        on_rows: Callable[[list[Any]], None] | None = None,
     ) -> None:
         self._http = http
         self._base = gamma_url.rstrip("/")
         self._page_size = page_size
         self._windows = windows
         self._progress = progress
+        self._on_rows = on_rows
         self._pages = 0
+        self._rows: list[Any] = []
+        self._total = 0
+        self._ids: set[str] = set()
 
     async def fetch(self, start: datetime, end: datetime) -> Listing:
-        """All rows with an end date in [start, end], unique by id (first seen wins)."""
+        """All rows with an end date in [start, end], unique by id (first seen wins).
+
+        ``on_rows`` (if given) also receives each page's new rows as soon as it arrives, so
+        the caller can parse them and request their books while the listing continues.
+        """
         parts = split_window(start, end, self._windows)
         try:
-            chunks = await gather_all(self._keyset_chain(a, b) for a, b in parts)
+            await gather_all(self._keyset_chain(a, b) for a, b in parts)
             source = "keyset"
         except _KeysetMissing:
             log.warning("%s/markets/keyset is not served; using the offset listing", self._base)
-            chunks = await gather_all(self._offset_chain(a, b) for a, b in parts)
+            await gather_all(self._offset_chain(a, b) for a, b in parts)
             source = "offset"
-        return Listing(_unique_rows(chunks), self._pages, source)
+        return Listing(self._rows, self._total, self._pages, source)
+
+    def _deliver(self, page: list[Any]) -> None:
+        """Keep the rows not seen before (by Gamma id; rows without an id are kept for parse
+        to reject) and hand them on."""
+        fresh: list[Any] = []
+        for row in page:
+            key = row.get("id") if isinstance(row, dict) else None
+            if isinstance(key, str | int) and not isinstance(key, bool):
+                if str(key) in self._ids:
+                    continue
+                self._ids.add(str(key))
+            fresh.append(row)
+        self._total += len(fresh)
+        if self._on_rows is None:
+            self._rows.extend(fresh)
+        elif fresh:
+            self._on_rows(fresh)
 
     def _base_query(self, start: datetime, end: datetime) -> dict[str, str | int]:
         return {
@@ -153,10 +184,9 @@ class ListingFetcher:
         if self._progress is not None:
             self._progress.advance("listing")
 
-    async def _keyset_chain(self, start: datetime, end: datetime) -> list[Any]:
+    async def _keyset_chain(self, start: datetime, end: datetime) -> None:
         url = f"{self._base}/markets/keyset"
         query: dict[str, str | int] = self._base_query(start, end)
-        rows: list[Any] = []
         seen: set[str] = set()
         first = True
         while True:
@@ -170,20 +200,19 @@ class ListingFetcher:
             self._page_done()
             if not isinstance(page, dict) or not isinstance(page.get("markets"), list):
                 raise UnexpectedResponseError(f"{url}: expected an object with a 'markets' list")
-            rows.extend(page["markets"])
+            self._deliver(page["markets"])
             cursor = page.get("next_cursor")
             if cursor is None or cursor == "":
-                return rows
+                return
             if not isinstance(cursor, str) or cursor in seen:
                 raise UnexpectedResponseError(f"{url}: next_cursor {cursor!r} does not advance")
             seen.add(cursor)
             query = {**query, "after_cursor": cursor}
 
-    async def _offset_chain(self, start: datetime, end: datetime) -> list[Any]:
+    async def _offset_chain(self, start: datetime, end: datetime) -> None:
         """Legacy ``GET /markets`` by offset, sorted by end date; restarts the window deeper
         than OFFSET_SPLIT_AT at the last row's end date (inclusive: same-second rows are kept)."""
         url = f"{self._base}/markets"
-        rows: list[Any] = []
         offset = 0
         while True:
             query = {**self._base_query(start, end), "offset": offset}
@@ -194,9 +223,9 @@ class ListingFetcher:
                 page = page["data"]
             if not isinstance(page, list):
                 raise UnexpectedResponseError(f"{url}: expected a list of markets")
-            rows.extend(page)
+            self._deliver(page)
             if len(page) < self._page_size:
-                return rows
+                return
             offset += len(page)
             restart = _last_end(page)
             if offset >= OFFSET_SPLIT_AT and restart is not None and restart > start:
@@ -215,19 +244,78 @@ def _last_end(page: Sequence[Any]) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _unique_rows(chunks: Iterable[list[Any]]) -> list[dict[str, Any]]:
-    """Rows de-duplicated by Gamma id; rows without a usable id are kept (parse rejects them)."""
-    seen: set[str] = set()
-    out: list[Any] = []
-    for chunk in chunks:
-        for row in chunk:
-            key = row.get("id") if isinstance(row, dict) else None
-            if isinstance(key, str | int) and not isinstance(key, bool):
-                if str(key) in seen:
-                    continue
-                seen.add(str(key))
-            out.append(row)
-    return out
+class BookFetcher:
+    """``POST /books`` batches submitted while the listing runs, at most ``concurrency`` at once.
+
+    A batch that fails after retries marks its tokens unavailable and the screen goes on; a
+    bug (any other exception) surfaces from ``wait``.
+    """
+
+    def __init__(
+        self,
+        http: JsonHttp,
+        clob_url: str,
+        *,
+        batch_size: int,
+        concurrency: int,
+        progress: Progress | None = None,
+    ) -> None:
+        self._http = http
+        self._url = f"{clob_url.rstrip('/')}/books"
+        self._batch_size = batch_size
+        self._gate = asyncio.Semaphore(concurrency)
+        self._progress = progress
+        self._pending: list[str] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._quotes: dict[str, Quote] = {}
+        self._unavailable: set[str] = set()
+        self._bad = 0
+        self._failed = 0
+
+    def submit(self, tokens: Iterable[str]) -> None:
+        """Queue tokens; every full batch is sent right away (must run inside the loop)."""
+        self._pending.extend(tokens)
+        while len(self._pending) >= self._batch_size:
+            self._launch(self._pending[: self._batch_size])
+            del self._pending[: self._batch_size]
+
+    async def wait(self) -> Books:
+        """Send the last partial batch and wait for every batch."""
+        if self._pending:
+            self._launch(self._pending)
+            self._pending = []
+        try:
+            await asyncio.gather(*self._tasks)
+        finally:
+            await self.aclose()
+        return Books(
+            self._quotes, frozenset(self._unavailable), self._bad, len(self._tasks), self._failed
+        )
+
+    async def aclose(self) -> None:
+        """Stop the batches still in flight (the screen failed elsewhere) and wait for them."""
+        pending = [task for task in self._tasks if not task.done()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    def _launch(self, batch: list[str]) -> None:
+        self._tasks.append(asyncio.get_running_loop().create_task(self._one(batch)))
+
+    async def _one(self, batch: list[str]) -> None:
+        async with self._gate:
+            try:
+                answer = await self._http.post_json(self._url, [{"token_id": t} for t in batch])
+                if not isinstance(answer, list):
+                    raise UnexpectedResponseError(f"{self._url}: expected a list of books")
+            except ExchangeError as error:
+                log.warning("books batch of %d tokens unavailable: %s", len(batch), error)
+                self._unavailable.update(batch)
+                self._failed += 1
+            else:
+                self._bad += _store_books(answer, self._quotes)
+        if self._progress is not None:
+            self._progress.advance("books", 1, None)
 
 
 async def fetch_books(
@@ -239,33 +327,12 @@ async def fetch_books(
     concurrency: int,
     progress: Progress | None = None,
 ) -> Books:
-    """Top of book for each token via ``POST /books``; a failed batch never fails the screen."""
-    url = f"{clob_url.rstrip('/')}/books"
-    batches = [token_ids[i : i + batch_size] for i in range(0, len(token_ids), batch_size)]
-    gate = asyncio.Semaphore(concurrency)
-    quotes: dict[str, Quote] = {}
-    unavailable: set[str] = set()
-    bad = 0
-    failed = 0
-
-    async def one(batch: Sequence[str]) -> None:
-        nonlocal bad, failed
-        async with gate:
-            try:
-                answer = await http.post_json(url, [{"token_id": t} for t in batch])
-                if not isinstance(answer, list):
-                    raise UnexpectedResponseError(f"{url}: expected a list of books")
-            except ExchangeError as error:
-                log.warning("books batch of %d tokens unavailable: %s", len(batch), error)
-                unavailable.update(batch)
-                failed += 1
-            else:
-                bad += _store_books(answer, quotes)
-        if progress is not None:
-            progress.advance("books", 1, len(batches))
-
-    await gather_all(one(batch) for batch in batches)
-    return Books(quotes, frozenset(unavailable), bad, len(batches), failed)
+    """Top of book for each token via ``POST /books`` (all tokens known up front)."""
+    fetcher = BookFetcher(
+        http, clob_url, batch_size=batch_size, concurrency=concurrency, progress=progress
+    )
+    fetcher.submit(token_ids)
+    return await fetcher.wait()
 
 
 def _store_books(answer: list[Any], quotes: dict[str, Quote]) -> int:
@@ -282,6 +349,7 @@ def _store_books(answer: list[Any], quotes: dict[str, Quote]) -> int:
 
 
 __all__ = [
+    "BookFetcher",
     "Books",
     "Listing",
     "ListingFetcher",

@@ -9,17 +9,26 @@ never an exception, so one bad row cannot stop a screen.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+import orjson
 
 from polymaker.screener.model import Candidate, Quote, Reason, Rejection
 
 
 class _Malformed(ValueError):
     """A field has a shape Gamma does not send; the message names the field."""
+
+
+class _NotTradableShape(Exception):
+    """Well-formed, but not a two-token market (no token ids, or more than two)."""
+
+    def __init__(self, reason: Reason, detail: str) -> None:
+        self.reason = reason
+        self.detail = detail
 
 
 def parse_market(row: Any) -> Candidate | Rejection:
@@ -34,12 +43,6 @@ def parse_market(row: Any) -> Candidate | Rejection:
         return Rejection(market_id, slug, Reason.MALFORMED, str(error))
     except _NotTradableShape as refusal:
         return Rejection(market_id, slug, refusal.reason, refusal.detail)
-
-
-class _NotTradableShape(Exception):
-    def __init__(self, reason: Reason, detail: str) -> None:
-        self.reason = reason
-        self.detail = detail
 
 
 def _parse(row: Mapping[str, Any], market_id: str | None, slug: str | None) -> Candidate:
@@ -109,8 +112,8 @@ def _json_list(value: Any, key: str) -> list[Any]:
         return []
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
             raise _Malformed(f"{key} is not JSON text") from None
     if not isinstance(value, list):
         raise _Malformed(f"{key} is not a list")
@@ -174,26 +177,36 @@ def _opt_flag(row: Mapping[str, Any], key: str) -> bool | None:
 def to_decimal(value: Any) -> Decimal | None:
     """A wire number (decimal string or JSON number) as ``Decimal``; None/"" -> None.
 
-    A JSON float goes through ``str()`` so 0.955 stays 0.955 (not its binary expansion).
-    Raises ValueError for text that is not a finite number, and for booleans.
+    A JSON float goes through its text so 0.955 stays 0.955 (not its binary expansion), and
+    "1,234.5" is read as 1234.5. Raises ValueError for text that is not a finite number, and
+    for booleans. Called ~7 times per market, so the common types are tested first.
     """
-    if value is None or value == "":
+    kind = type(value)
+    if kind is str:
+        if not value:
+            return None
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            number = _lenient_decimal(value)
+    elif kind is float:
+        number = Decimal(repr(value))
+    elif kind is int:
+        number = Decimal(value)
+    elif value is None:
         return None
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a number")
-    if isinstance(value, int | float):
-        text = str(value)
-    elif isinstance(value, str):
-        text = value.strip().replace(",", "")
     else:
         raise ValueError(f"{value!r} is not a number")
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not a number") from None
     if not number.is_finite():
         raise ValueError(f"{value!r} is not a finite number")
     return number
+
+
+def _lenient_decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text.strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a number") from None
 
 
 def _decimal(row: Mapping[str, Any], key: str) -> Decimal | None:
@@ -247,21 +260,34 @@ def parse_book(book: Any) -> tuple[str, Quote]:
 
 
 def _level_prices(levels: Any, side: str) -> list[Decimal]:
+    """The prices of the levels with a positive size.
+
+    The hot loop of a screen (every level of every book), so it calls ``Decimal`` directly
+    instead of going through ``to_decimal``.
+    """
     if levels is None:
         return []
     if not isinstance(levels, list):
         raise ValueError(f"{side} is not a list")
     prices: list[Decimal] = []
-    for level in levels:
-        if not isinstance(level, Mapping):
-            raise ValueError(f"{side} level is not an object")
-        price = to_decimal(level.get("price"))
-        size = to_decimal(level.get("size"))
-        if price is None:
-            raise ValueError(f"{side} level without price")
-        if size is None or size > 0:
-            prices.append(price)
+    try:
+        for level in levels:
+            price = _wire_decimal(level["price"])
+            if not price.is_finite():
+                raise InvalidOperation
+            if _wire_decimal(level["size"]) > 0:
+                prices.append(price)
+    except (TypeError, KeyError, InvalidOperation):
+        raise ValueError(f"{side} has a level without a numeric price and size") from None
     return prices
+
+
+def _wire_decimal(value: Any) -> Decimal:
+    if type(value) is str:
+        return Decimal(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return Decimal(str(value))
+    raise TypeError(f"{value!r} is not a number")
 
 
 __all__ = ["parse_book", "parse_market", "to_decimal"]

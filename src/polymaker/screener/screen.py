@@ -3,6 +3,10 @@
 This is the library entry the supervisor calls (``screen`` / ``screen_async``). It raises
 ``ExchangeError`` when the listing cannot be fetched after retries, so the caller can tell an
 outage from an empty result; it never writes files (``output.write_result`` does).
+
+The stages overlap: each listing page is parsed and early-filtered as soon as it arrives, and
+its survivors' books are requested right away, so the exchange serves books while the listing
+is still running.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 
@@ -26,10 +30,11 @@ from polymaker.screener.criteria import (
     choose_side,
     early_reason,
     gamma_quotes,
+    mirror_quote,
     pick_per_event,
     rank_and_cap,
 )
-from polymaker.screener.fetch import Books, ListingFetcher, Progress, fetch_books
+from polymaker.screener.fetch import BookFetcher, Books, ListingFetcher, Progress
 from polymaker.screener.model import EMPTY_QUOTE, Candidate, Quote, Reason, Rejection, Topic
 from polymaker.screener.parse import parse_market
 
@@ -47,7 +52,7 @@ class ScreenStats:
     elapsed_s: float = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ScreenResult:
     """The outcome of one screen.
 
@@ -65,6 +70,14 @@ class ScreenResult:
     rejections: tuple[Rejection, ...]
     stats: ScreenStats
     rejected: dict[str, int] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        # Short on purpose: asyncio.run (3.11) formats its task's result on exit, and a full
+        # dataclass repr of thousands of topics costs a tenth of a second.
+        return (
+            f"ScreenResult({len(self.topics)} topics of {self.total_markets} markets, "
+            f"generated_at={self.generated_at.isoformat()}, {self.stats.elapsed_s}s)"
+        )
 
 
 async def screen_async(
@@ -86,15 +99,14 @@ async def screen_async(
     Raises ExchangeError (TransportError, RateLimitError, ...) when the listing fails.
     """
     started = time.perf_counter()
-    when = now or datetime.now(UTC)
-    crit = Criteria.build(params, when)
+    crit = Criteria.build(params, now or datetime.now(UTC))
     own = http is None
     client = http or JsonHttp(
         timeout_s=params.timeout_s,
         policy=RetryPolicy(params.retries, params.backoff_base_s, params.backoff_max_s),
         rng=rng,
         transport=transport,
-        max_connections=max(params.books_concurrency, params.listing_windows) + 2,
+        max_connections=params.books_concurrency + params.listing_windows,
     )
     try:
         return await _screen(client, crit, gamma_url, clob_url, progress, started)
@@ -127,6 +139,80 @@ def screen(
     )
 
 
+class _Pipeline:
+    """Parses and early-filters listing pages as they arrive and queues their books."""
+
+    def __init__(self, crit: Criteria, books: BookFetcher | None) -> None:
+        self.crit = crit
+        self.books = books
+        self.both = crit.params.books_both_tokens
+        self.survivors: list[Candidate] = []
+        self.rejections: list[Rejection] = []
+        self.tokens_requested = 0
+
+    def on_rows(self, rows: list[Any]) -> None:
+        tokens: list[str] = []
+        for row in rows:
+            parsed = parse_market(row)
+            if isinstance(parsed, Rejection):
+                self.rejections.append(parsed)
+                continue
+            failed = early_reason(parsed, self.crit)
+            if failed is not None:
+                self.rejections.append(Rejection(parsed.market_id, parsed.slug, *failed))
+                continue
+            self.survivors.append(parsed)
+            tokens.append(parsed.yes_token)
+            if self.both:
+                tokens.append(parsed.no_token)
+        if self.books is not None and tokens:
+            self.tokens_requested += len(tokens)
+            self.books.submit(tokens)
+
+    def quotes(self, c: Candidate, books: Books | None) -> tuple[Quote, Quote] | Reason:
+        """Both sides' quotes: Gamma's snapshot, or the books (NO mirrored from YES unless
+        books_both_tokens)."""
+        if books is None:
+            return gamma_quotes(c)
+        needed = (c.yes_token, c.no_token) if self.both else (c.yes_token,)
+        if any(token in books.unavailable for token in needed):
+            return Reason.BOOKS_UNAVAILABLE
+        yes = books.quotes.get(c.yes_token, EMPTY_QUOTE)
+        no = books.quotes.get(c.no_token, EMPTY_QUOTE) if self.both else mirror_quote(yes)
+        return yes, no
+
+
+async def _fetch(
+    http: JsonHttp, crit: Criteria, gamma_url: str, clob_url: str, progress: Progress | None
+) -> tuple[_Pipeline, Any, Books | None]:
+    params = crit.params
+    books_fetcher = None
+    if not params.use_gamma_quotes:
+        books_fetcher = BookFetcher(
+            http,
+            clob_url,
+            batch_size=params.books_batch_size,
+            concurrency=params.books_concurrency,
+            progress=progress,
+        )
+    pipe = _Pipeline(crit, books_fetcher)
+    fetcher = ListingFetcher(
+        http,
+        gamma_url,
+        page_size=params.page_size,
+        windows=params.listing_windows,
+        progress=progress,
+        on_rows=pipe.on_rows,
+    )
+    try:
+        listing = await fetcher.fetch(*crit.window)
+        books = None if books_fetcher is None else await books_fetcher.wait()
+    finally:
+        if books_fetcher is not None:
+            await books_fetcher.aclose()
+    return pipe, listing, books
+
+
 async def _screen(
     http: JsonHttp,
     crit: Criteria,
@@ -136,48 +222,25 @@ async def _screen(
     started: float,
 ) -> ScreenResult:
     params = crit.params
-    fetcher = ListingFetcher(
-        http,
-        gamma_url,
-        page_size=params.page_size,
-        windows=params.listing_windows,
-        progress=progress,
-    )
-    listing = await fetcher.fetch(*crit.window)
-    rejections: list[Rejection] = []
-    survivors: list[Candidate] = []
-    for row in listing.rows:
-        parsed = parse_market(row)
-        if isinstance(parsed, Rejection):
-            rejections.append(parsed)
-            continue
-        failed = early_reason(parsed, crit)
-        if failed is None:
-            survivors.append(parsed)
+    pipe, listing, books = await _fetch(http, crit, gamma_url, clob_url, progress)
+    source: Literal["books", "gamma"] = "gamma" if books is None else "books"
+    topics: list[Topic] = []
+    for c in pipe.survivors:
+        quotes = pipe.quotes(c, books)
+        side = quotes if isinstance(quotes, Reason) else choose_side(*quotes, params)
+        if isinstance(side, Reason):
+            detail = "" if isinstance(quotes, Reason) else _quote_detail(*quotes)
+            pipe.rejections.append(Rejection(c.market_id, c.slug, side, detail))
         else:
-            rejections.append(Rejection(parsed.market_id, parsed.slug, *failed))
-    books: Books | None = None
-    if params.use_gamma_quotes:
-        topics = _choose_from_gamma(survivors, params, rejections)
-    else:
-        tokens = [t for c in survivors for t in (c.yes_token, c.no_token)]
-        books = await fetch_books(
-            http,
-            clob_url,
-            tokens,
-            batch_size=params.books_batch_size,
-            concurrency=params.books_concurrency,
-            progress=progress,
-        )
-        topics = _choose_from_books(survivors, books, params, rejections)
+            assert not isinstance(quotes, Reason)
+            topics.append(Topic(c, side, quotes[0], quotes[1], source))
     topics, same_event = pick_per_event(topics, params)
     topics, over = rank_and_cap(topics, params)
-    rejections.extend(same_event)
-    rejections.extend(over)
+    rejections = pipe.rejections + same_event + over
     stats = ScreenStats(
         listing_source=listing.source,
         pages=listing.pages,
-        books_requested=0 if books is None else 2 * len(survivors),
+        books_requested=pipe.tokens_requested,
         books_batches=0 if books is None else books.batches,
         books_failed_batches=0 if books is None else books.failed_batches,
         bad_books=0 if books is None else books.bad_entries,
@@ -188,7 +251,7 @@ async def _screen(
         params=params,
         gamma_url=gamma_url,
         clob_url=clob_url,
-        total_markets=len(listing.rows),
+        total_markets=listing.total,
         topics=tuple(topics),
         rejections=tuple(rejections),
         stats=stats,
@@ -196,45 +259,8 @@ async def _screen(
     )
 
 
-def _choose_from_books(
-    survivors: list[Candidate], books: Books, params: FilterParams, out: list[Rejection]
-) -> list[Topic]:
-    topics: list[Topic] = []
-    for c in survivors:
-        if c.yes_token in books.unavailable or c.no_token in books.unavailable:
-            out.append(Rejection(c.market_id, c.slug, Reason.BOOKS_UNAVAILABLE))
-            continue
-        yes = books.quotes.get(c.yes_token, EMPTY_QUOTE)
-        no = books.quotes.get(c.no_token, EMPTY_QUOTE)
-        _add_choice(c, yes, no, "books", params, topics, out)
-    return topics
-
-
-def _choose_from_gamma(
-    survivors: list[Candidate], params: FilterParams, out: list[Rejection]
-) -> list[Topic]:
-    topics: list[Topic] = []
-    for c in survivors:
-        yes, no = gamma_quotes(c)
-        _add_choice(c, yes, no, "gamma", params, topics, out)
-    return topics
-
-
-def _add_choice(
-    c: Candidate,
-    yes: Quote,
-    no: Quote,
-    source: Literal["books", "gamma"],
-    params: FilterParams,
-    topics: list[Topic],
-    out: list[Rejection],
-) -> None:
-    side = choose_side(yes, no, params)
-    if isinstance(side, Reason):
-        detail = f"yes {yes.bid}/{yes.ask} no {no.bid}/{no.ask}"
-        out.append(Rejection(c.market_id, c.slug, side, detail))
-    else:
-        topics.append(Topic(c, side, yes, no, source))
+def _quote_detail(yes: Quote, no: Quote) -> str:
+    return f"yes {yes.bid}/{yes.ask} no {no.bid}/{no.ask}"
 
 
 def _count(rejections: list[Rejection]) -> dict[str, int]:
