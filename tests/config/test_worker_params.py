@@ -93,6 +93,9 @@ def test_nested_secret_key_is_refused() -> None:
         ({"topic_id": "a/b"}, "topic_id"),
         ({"exchange": dict(DRILL, clob_url="ftp://x")}, "exchange.clob_url"),
         ({"strategy": {"order_size": -1}}, "strategy.order_size"),
+        ({"paper_cash_usdc": 0}, "paper_cash_usdc"),
+        ({"ratelimit_fraction": 0}, "ratelimit_fraction"),
+        ({"ratelimit_fraction": 1.5}, "ratelimit_fraction"),
     ],
 )
 def test_invalid_values_name_the_key(overrides: dict[str, Any], key: str) -> None:
@@ -134,3 +137,26 @@ def test_malformed_json_names_the_file(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="file not found"):
         load_worker_params(tmp_path / "absent.json")
+
+
+def test_paper_and_rate_limit_keys_default_to_off_and_1000_cash() -> None:
+    params = parse_worker_params(valid_params())
+    assert params.paper_cash_usdc == Decimal(1000)
+    assert params.paper_ledger_file is None
+    assert params.paper_ledger_path == Path("data/status/will-it-rain.paper-ledger")
+    assert params.ratelimit_dir is None and params.ratelimit_fraction == 0.5
+
+
+def test_paper_mode_with_its_own_ledger_cash_and_a_shared_rate_limit() -> None:
+    doc = valid_params(
+        mode="paper",
+        paper_cash_usdc="250.5",
+        paper_ledger_file="data/paper/will-it-rain.json",
+        ratelimit_dir="data/ratelimit",
+        ratelimit_fraction=0.25,
+    )
+    params = parse_worker_params(doc)
+    assert params.mode == "paper"
+    assert params.paper_cash_usdc == Decimal("250.5")
+    assert params.paper_ledger_path == Path("data/paper/will-it-rain.json")
+    assert params.ratelimit_dir == Path("data/ratelimit") and params.ratelimit_fraction == 0.25

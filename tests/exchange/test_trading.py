@@ -20,7 +20,8 @@ from polymarket.models.clob import AcceptedOrder, RejectedOrder
 
 from polymaker.drill.server import SimOptions
 from polymaker.drill.testing import in_process_sim
-from polymaker.errors import RequestRejectedError, TransportError
+from polymaker.errors import ConfigError, RequestRejectedError, TransportError
+from polymaker.exchange.ratelimit import CANCEL, ORDER, PUBLIC, AccountRateLimiter, BucketSpec
 from polymaker.exchange.retry import RetryPolicy
 from polymaker.exchange.trading import (
     Accepted,
@@ -106,6 +107,11 @@ class FakeClient:
         self.cancelled.append(order_id)
         return type("R", (), {"canceled": (order_id,), "not_canceled": {}})()
 
+    async def cancel_market_orders(self, *, market: str) -> Any:
+        swept = ("0xa", "0xb", "0xc")
+        self.cancelled.extend(swept)
+        return type("R", (), {"canceled": swept, "not_canceled": {}})()
+
 
 def _trading(client: FakeClient, sleeps: list[float] | None = None) -> Trading:
     async def sleep(seconds: float) -> None:
@@ -117,6 +123,55 @@ def _trading(client: FakeClient, sleeps: list[float] | None = None) -> Trading:
 
 def run(coro: Any) -> Any:
     return asyncio.run(coro)
+
+
+def _accepted(order_id: str) -> AcceptedOrder:
+    return AcceptedOrder(
+        order_id=order_id,
+        status="live",
+        making_amount=Decimal(0),
+        taking_amount=Decimal(0),
+        trade_ids=(),
+        transactions_hashes=(),
+    )
+
+
+class FakeClock:
+    """One clock for the limiter and Trading: sleeping advances it (nothing really waits).
+
+    Like a real sleep, each one takes at least a microsecond: a wait shorter than the clock's
+    float resolution would otherwise never move it.
+    """
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += max(seconds, 1e-6)
+
+
+def _limited(client: FakeClient, tmp_path: Any, clock: FakeClock) -> Trading:
+    """Trading with tiny budgets: 1 order/s, 2 cancels/s (bursts of 1 and 2), 100 reads/s."""
+    limits = {
+        ORDER: BucketSpec(rate_per_s=1, capacity=1),
+        CANCEL: BucketSpec(rate_per_s=2, capacity=2),
+        PUBLIC: BucketSpec(rate_per_s=100, capacity=100),
+    }
+    limiter = AccountRateLimiter(
+        tmp_path, fraction=1, limits=limits, clock=clock, sleep=clock.sleep
+    )
+    return Trading(
+        client,  # type: ignore[arg-type]
+        clob_url="http://clob",
+        policy=RetryPolicy(retries=2),
+        limiter=limiter,
+        sleep=clock.sleep,
+    )
 
 
 def test_accepted_order_is_a_value() -> None:
@@ -295,6 +350,72 @@ def test_confirm_no_open_orders_cancels_leftovers_until_empty() -> None:
     assert client.cancelled == ["0xleft"]
 
 
+def test_orders_beyond_the_budget_wait_instead_of_failing(tmp_path: Any) -> None:
+    client = FakeClient()
+    client.post_results = [_accepted("0x1"), _accepted("0x2"), _accepted("0x3")]
+    clock = FakeClock()
+    trading = _limited(client, tmp_path, clock)
+
+    async def three() -> list[Any]:
+        return [
+            await trading.place_post_only(TOKEN, "BUY", Decimal("0.45"), Decimal(10))
+            for _ in range(3)
+        ]
+
+    outcomes = run(three())
+    assert [o.order_id for o in outcomes] == ["0x1", "0x2", "0x3"]
+    assert client.posted == 3
+    assert clock.sleeps == pytest.approx([1.0, 1.0])  # 1/s: the 2nd and 3rd wait a second
+
+
+def test_a_429_pauses_the_shared_bucket_for_retry_after(tmp_path: Any) -> None:
+    client = FakeClient()
+    client.post_results = [sdk.RateLimitError("slow down", retry_after=5.0), _accepted("0x2")]
+    clock = FakeClock()
+    trading = _limited(client, tmp_path, clock)
+    first = run(trading.place_post_only(TOKEN, "BUY", Decimal("0.45"), Decimal(10)))
+    assert isinstance(first, Rejected) and first.code is RejectCode.RATE_LIMITED
+    assert clock.sleeps == []
+    # Another process of the account (same directory) is held back as well.
+    other = _limited(FakeClient(), tmp_path, clock)
+    assert other._limiter is not None and other._limiter.try_acquire(ORDER) > 4.9
+    second = run(trading.place_post_only(TOKEN, "BUY", Decimal("0.45"), Decimal(10)))
+    assert isinstance(second, Accepted)
+    assert sum(clock.sleeps) == pytest.approx(6.0)  # 5 s of debt, then a full token (1/s)
+
+
+def test_retried_reads_and_429_reads_take_from_the_public_budget(tmp_path: Any) -> None:
+    client = FakeClient()
+    client._ctx.secure_clob.answers["/data/orders"] = [
+        sdk.RateLimitError("slow down", retry_after=3.0),
+        {"data": [_open_order("0x1")], "next_cursor": "Mg=="},
+        {"data": [_open_order("0x2")], "next_cursor": "LTE="},
+    ]
+    clock = FakeClock()
+    trading = _limited(client, tmp_path, clock)
+    orders = run(trading.open_orders(MARKET))
+    assert [o.order_id for o in orders] == ["0x1", "0x2"]
+    assert len(client._ctx.secure_clob.calls) == 3
+    assert clock.sleeps[0] >= 3.0  # the retry waits Retry-After; the bucket is repaid by then
+    assert trading._limiter is not None
+    # Without the 429's debt 97 of 100 tokens would be left; the debt leaves a near-empty bucket.
+    assert trading._limiter.try_acquire(PUBLIC, 50) > 0
+
+
+def test_cancel_market_costs_one_plus_the_orders_it_cancelled(tmp_path: Any) -> None:
+    client = FakeClient()
+    clock = FakeClock()
+    trading = _limited(client, tmp_path, clock)
+    outcome = run(trading.cancel_market(MARKET))
+    assert outcome.canceled == ("0xa", "0xb", "0xc")
+    # 1 before the request (bucket of 2 -> 1), then 3: waits for a full bucket (0.5 s) and
+    # leaves it in debt, so the next cancel waits too.
+    assert clock.sleeps == pytest.approx([0.5])
+    run(trading.cancel("0xd"))
+    assert sum(clock.sleeps) == pytest.approx(0.5 + 1.0)
+    assert client.cancelled[-1] == "0xd"
+
+
 @pytest.mark.integration
 def test_trading_against_the_drill_exchange() -> None:
     """Every Trading call once against a real drill exchange (its own market)."""
@@ -337,3 +458,32 @@ def test_trading_against_the_drill_exchange() -> None:
         gamma = httpx.post(f"{sim.urls.clob_url}/_sim/markets", json=body).json()
         yes, _no = json.loads(gamma["clobTokenIds"])
         asyncio.run(scenario(sim.urls, yes, gamma["conditionId"]))
+
+
+@pytest.mark.integration
+def test_credentials_of_another_address_are_refused_before_any_order() -> None:
+    """The SDK would quietly derive fresh credentials for key B; open_trading says what to fix."""
+    key_a, key_b = Account.create().key.hex(), Account.create().key.hex()
+    address_b = str(Account.from_key(key_b).address)
+
+    async def scenario(urls: Any) -> tuple[Any, Any]:
+        own = await open_trading(key_a, urls)
+        creds_a = own.credentials
+        await own.aclose()
+        again = await open_trading(key_a, urls, credentials=creds_a)  # A's own: accepted
+        assert again.credentials.key == creds_a.key
+        await again.aclose()
+        with pytest.raises(ConfigError) as caught:
+            await open_trading(key_b, urls, credentials=creds_a)
+        return caught.value, creds_a
+
+    with in_process_sim(SimOptions(markets=1, seed=5)) as sim:
+        error, creds_a = asyncio.run(scenario(sim.urls))
+        orders = httpx.get(f"{sim.urls.clob_url}/_sim/orders").json()
+    assert error.exit_code == 2
+    message = str(error)
+    assert address_b in message and "POLYMAKER_API_KEY" in message
+    assert "POLYMAKER_CREDS_FILE" in message and "derive" in message
+    for secret in (creds_a.key, creds_a.secret, creds_a.passphrase, key_a, key_b):
+        assert secret not in message
+    assert orders == []

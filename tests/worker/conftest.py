@@ -157,9 +157,13 @@ class Drill:
         return self.sim.call(drop)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def drill() -> Iterator[Drill]:
-    """One drill exchange for every worker test; each test trades its own quiet market."""
+    """One drill exchange for every worker test; each test trades its own quiet market.
+
+    Package scope: it stops after the last worker test, so its simulator thread does not run
+    (and use CPU) during other test folders, e.g. the idle-CPU test of the market feed.
+    """
     options = SimOptions(markets=5, seed=3, settle_delays_ms=(100, 200), tick_ms=20)
     with in_process_sim(options) as sim:
         running = Drill(sim)
@@ -277,14 +281,23 @@ class WorkerFactory:
         doc.update(overrides)
         return doc
 
-    def start(self, params: dict[str, Any], *, env: dict[str, str] | None = None) -> WorkerProcess:
+    def start(
+        self,
+        params: dict[str, Any],
+        *,
+        env: dict[str, str] | None = None,
+        with_key: bool = True,
+    ) -> WorkerProcess:
+        """Start a worker; ``with_key=False`` leaves every POLYMAKER_ variable unset."""
         params_path = self.tmp_path / f"params-{len(self.started)}.json"
         params_path.write_text(json.dumps(params))
-        key_file = self.tmp_path / "wallet.key"
-        key_file.write_text(self.key)
-        key_file.chmod(0o600)
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("POLYMAKER_")}
-        full_env.update({"POLYMAKER_KEY_FILE": str(key_file), "PYTHONUNBUFFERED": "1"})
+        full_env["PYTHONUNBUFFERED"] = "1"
+        if with_key:
+            key_file = self.tmp_path / "wallet.key"
+            key_file.write_text(self.key)
+            key_file.chmod(0o600)
+            full_env["POLYMAKER_KEY_FILE"] = str(key_file)
         full_env.update(env or {})
         log_file = Path(params.get("log_file") or self.tmp_path / "stderr.log")
         stderr_path = self.tmp_path / f"stderr-{len(self.started)}.log"

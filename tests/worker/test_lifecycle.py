@@ -114,6 +114,29 @@ def test_key_file_readable_by_others_exits_2_with_the_fix(
     assert workers.key not in output and workers.key[2:] not in output
 
 
+def test_credentials_of_another_address_exit_2_before_any_order(
+    drill: Drill, counterparty: Counterparty, workers: WorkerFactory, tmp_path: Path
+) -> None:
+    market = drill.quiet_market()
+    creds = counterparty.client.credentials  # derived for the counterparty's key, not ours
+    env = {
+        "POLYMAKER_API_KEY": creds.key,
+        "POLYMAKER_API_SECRET": creds.secret,
+        "POLYMAKER_API_PASSPHRASE": creds.passphrase,
+    }
+    params = workers.params(market)
+    worker = workers.start(params, env=env)
+    assert worker.wait_exit() == 2
+    final = worker.status()
+    assert final is not None and (final["state"], final["exit_code"]) == ("failed", 2)
+    assert "not active for the wallet" in final["last_error"]
+    assert "POLYMAKER_API_KEY" in final["last_error"]
+    assert drill.open_orders(maker_address=workers.address) == []
+    written = worker.log() + Path(params["status_file"]).read_text()
+    for secret in (creds.key, creds.secret, creds.passphrase, workers.key, workers.key[2:]):
+        assert secret not in written
+
+
 def test_lean_entry_point_has_the_same_exit_codes(tmp_path: Path) -> None:
     params = tmp_path / "params.json"
     params.write_text(json.dumps({"topic_id": "x", "api_secret": "nope"}))

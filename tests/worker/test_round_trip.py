@@ -2,6 +2,7 @@
 
 The test's counterparty makes the book and takes the worker's quotes, so the expected profit is
 exact: realized PnL in the status file equals the change of the account's cash at the exchange.
+Its requests draw on a shared rate-limit budget (``ratelimit_dir``), as under the supervisor.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ def test_round_trip_profit_equals_the_exchange_balance_change(
     high_bid = counterparty.buy(market.yes, "0.60", "20", post_only=True)
     counterparty.buy(market.yes, "0.50", "20", post_only=True)
     counterparty.buy(market.no, "0.30", "20", post_only=True)  # = an ask for YES at 0.70
-    worker = workers.start(workers.params(market))
+    ratelimit_dir = workers.tmp_path / "ratelimit"  # the account's shared request budget
+    worker = workers.start(workers.params(market, ratelimit_dir=str(ratelimit_dir)))
     worker.wait_status(lambda s: s["rolling_high"] == "0.6", what="a full signal window")
     before = dec(drill.account(workers.address)["balance"])
     counterparty.cancel(high_bid)  # the best bid dips 0.60 -> 0.50 (-16.7%)
@@ -57,4 +59,6 @@ def test_round_trip_profit_equals_the_exchange_balance_change(
     assert worker.wait_exit() == 0
     final = worker.status()
     assert final is not None and final["state"] == "stopped" and final["exit_code"] == 0
+    buckets = {path.name for path in ratelimit_dir.iterdir()}
+    assert buckets == {"order.bucket", "cancel.bucket", "public.bucket"}
     taker.client.close()

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
+import pytest
+
+from polymaker.config.worker_params import WorkerParams, parse_worker_params
+from polymaker.errors import ConfigError
 from polymaker.exchange.market_feed import FeedState, FeedStatus
+from polymaker.exchange.ratelimit import ORDER, BucketSpec
 from polymaker.exchange.secrets import RedactingFilter
 from polymaker.exchange.user_feed import Reconnected
 from polymaker.exchange.wire import (
@@ -23,6 +30,7 @@ from polymaker.exchange.wire import (
     UserDecoder,
 )
 from polymaker.exchange.wire.trades import Fill as WireFill
+from polymaker.paper.gateway import PaperGateway
 from polymaker.strategy.events import (
     BookInvalidated,
     Fill,
@@ -40,6 +48,8 @@ from polymaker.worker.gate import PlacementGate
 from polymaker.worker.logsetup import configure_logging
 from polymaker.worker.reconcile import average_entry, order_is_open
 from polymaker.worker.status import StatusSnapshot, StatusWriter, WorkerState, status_document
+from polymaker.worker.venue import paper_gateway, rate_limiter
+from tests.config.test_worker_params import valid_params
 from tests.conftest import load_fixture
 
 TOKEN = "111"
@@ -219,3 +229,31 @@ def test_fill_before_the_placement_answer_waits_for_it() -> None:
     assert gate.admit(stranger) == []
     rejected = OrderRejected(5, "ref-2", RejectCode.OTHER)
     assert gate.admit(rejected) == [rejected, stranger]  # the strategy decides about it
+
+
+def _params(tmp_path: Path, **overrides: object) -> WorkerParams:
+    doc = valid_params(status_file=str(tmp_path / "status" / "t.json"), **overrides)
+    return parse_worker_params(doc)
+
+
+def test_rate_limiter_follows_the_params_and_a_bad_directory_is_exit_2(tmp_path: Path) -> None:
+    assert rate_limiter(_params(tmp_path)) is None
+    limiter = rate_limiter(
+        _params(tmp_path, ratelimit_dir=str(tmp_path / "rl"), ratelimit_fraction=0.25)
+    )
+    assert limiter is not None and limiter.spec(ORDER) == BucketSpec(10, 15)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(ConfigError) as caught:
+        rate_limiter(_params(tmp_path, ratelimit_dir=str(blocker / "rl")))
+    assert caught.value.key == "ratelimit_dir" and caught.value.exit_code == 2
+
+
+def test_paper_gateway_uses_the_params_cash_and_ledger_beside_the_status(tmp_path: Path) -> None:
+    async def build() -> PaperGateway:
+        async with httpx.AsyncClient() as client:
+            return paper_gateway(_params(tmp_path, mode="paper", paper_cash_usdc="42"), client)
+
+    gateway = asyncio.run(build())
+    assert gateway.ledger.cash == Decimal(42)
+    assert gateway.ledger.path == tmp_path / "status" / "t.paper-ledger"

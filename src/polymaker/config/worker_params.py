@@ -21,6 +21,7 @@ from pydantic import Field, field_validator, model_validator
 from polymaker.config._loading import ConfigModel, validate_config
 from polymaker.config.strategy import StrategyParams
 from polymaker.errors import ConfigError
+from polymaker.exchange.ratelimit import DEFAULT_FRACTION
 from polymaker.exchange.urls import ExchangeUrls
 
 TICK_SIZES: frozenset[Decimal] = frozenset(
@@ -51,12 +52,20 @@ class WorkerParams(ConfigModel):
     neg_risk: whether orders are signed against the neg-risk exchange.
     end_time: when the market ends (ISO 8601 with a timezone); sell-only starts
         ``strategy.sell_only_minutes_before_end`` before it.
-    mode: ``drill`` (a drill exchange), ``paper`` or ``live``; written on every log line.
+    mode: ``drill`` (a drill exchange), ``paper`` (real market data, simulated orders, no
+        key) or ``live``; written on every log line.
     exchange: the five exchange URLs (``gamma_url``, ``clob_url``, ``data_url``,
         ``ws_market_url``, ``ws_user_url``).
     status_file: where the status JSON is rewritten (``data/status/<topic>.json``).
     log_file: the worker's log (rotated by size); null = stderr.
     strategy: the strategy parameters (``StrategyParams``).
+    paper_cash_usdc: paper mode's starting cash when its ledger does not exist yet.
+    paper_ledger_file: paper mode's ledger (cash, shares, fills); null = beside the status
+        file as ``<status stem>.paper-ledger`` (not ``.json``: the status directory holds only
+        status files).
+    ratelimit_dir: the account's shared request budget (``exchange.ratelimit``; the
+        supervisor passes ``data/ratelimit``); null = no client-side rate limit.
+    ratelimit_fraction: share of the venue's documented limits that budget allows.
     """
 
     topic_id: str = Field(min_length=1, max_length=200)
@@ -73,6 +82,10 @@ class WorkerParams(ConfigModel):
     status_file: Path
     log_file: Path | None = None
     strategy: StrategyParams
+    paper_cash_usdc: Decimal = Field(default=Decimal(1000), gt=0)
+    paper_ledger_file: Path | None = None
+    ratelimit_dir: Path | None = None
+    ratelimit_fraction: float = Field(default=DEFAULT_FRACTION, gt=0, le=1)
 
     @field_validator("topic_id")
     @classmethod
@@ -110,6 +123,13 @@ class WorkerParams(ConfigModel):
     def token_id(self) -> str:
         """The token this worker trades."""
         return self.yes_token if self.side == "YES" else self.no_token
+
+    @property
+    def paper_ledger_path(self) -> Path:
+        """Where paper mode keeps its ledger (``paper_ledger_file`` or beside the status)."""
+        if self.paper_ledger_file is not None:
+            return self.paper_ledger_file
+        return self.status_file.with_name(f"{self.status_file.stem}.paper-ledger")
 
     @property
     def other_token_id(self) -> str:

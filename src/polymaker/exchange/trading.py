@@ -9,6 +9,10 @@ Expected refusals are values (:class:`Rejected` with a closed :class:`RejectCode
 exceptions, translated from the SDK's in :meth:`Trading._call` and nowhere else. Reads and
 cancels (idempotent) are retried with capped backoff on transport errors, 429 and 5xx. A
 ``POST /order`` whose answer was lost is never re-sent: the open orders are searched for it.
+With an :class:`AccountRateLimiter`, every request first takes from the account's shared
+budget (``order``, ``cancel`` or ``public``) and a 429 puts that budget in debt for every
+process of the account. :class:`OrderGateway` is the part of this interface the worker uses;
+the paper gateway (``paper.gateway.PaperGateway``) has it too.
 """
 
 from __future__ import annotations
@@ -21,21 +25,29 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 from polymarket import AsyncSecureClient
 from polymarket import errors as sdk_errors
 from polymarket.models.clob import AcceptedOrder, ApiKeyCreds
 
 from polymaker.errors import (
+    ConfigError,
     ExchangeError,
     RateLimitError,
     RequestRejectedError,
     TransportError,
     UnexpectedResponseError,
 )
+from polymaker.exchange.ratelimit import CANCEL, ORDER, PUBLIC, AccountRateLimiter
 from polymaker.exchange.retry import RetryPolicy, retry_delay, should_retry
-from polymaker.exchange.sdk import create_async_secure_client
+from polymaker.exchange.sdk import create_async_secure_client, signer_address
+from polymaker.exchange.secrets import (
+    ENV_API_KEY,
+    ENV_API_PASSPHRASE,
+    ENV_API_SECRET,
+    ENV_CREDS_FILE,
+)
 from polymaker.exchange.urls import ExchangeUrls
 from polymaker.exchange.wire._fields import WireError
 from polymaker.exchange.wire.markets import ClobMarket, parse_clob_market
@@ -49,6 +61,8 @@ T = TypeVar("T")
 _BASE_UNITS = Decimal(1_000_000)  # pUSD and outcome shares both have 6 decimals on chain
 _END_CURSOR = "LTE="
 _MAX_PAGES = 50
+_CREDENTIAL_VARIABLES = f"{ENV_API_KEY}/{ENV_API_SECRET}/{ENV_API_PASSPHRASE} and {ENV_CREDS_FILE}"
+_PENALTY_S = 1.0  # how long a 429 without Retry-After pauses the account's bucket
 
 
 class RejectCode(StrEnum):
@@ -139,11 +153,46 @@ def translate_sdk_error(error: Exception, where: str) -> ExchangeError:
     return UnexpectedResponseError(f"{where}: {error}")
 
 
+class OrderGateway(Protocol):
+    """What the worker needs from an account: :class:`Trading` (real orders) and
+    ``paper.gateway.PaperGateway`` (simulated orders on real market data) both provide it."""
+
+    address: str
+    identity: AccountIdentity
+
+    async def market_info(self, condition_id: str) -> ClobMarket: ...
+
+    async def place_post_only(
+        self, token_id: str, side: Side, price: Decimal, size: Decimal
+    ) -> PlaceOutcome: ...
+
+    async def cancel(self, order_id: str) -> CancelOutcome: ...
+
+    async def cancel_market(self, condition_id: str) -> CancelOutcome: ...
+
+    async def confirm_no_open_orders(
+        self, condition_id: str, *, timeout_s: float, poll_s: float = 0.2
+    ) -> list[Order]: ...
+
+    async def open_orders(self, condition_id: str) -> list[Order]: ...
+
+    async def get_order(self, order_id: str) -> Order: ...
+
+    async def fills(self, condition_id: str) -> list[Fill]: ...
+
+    async def collateral_balance(self) -> Decimal: ...
+
+    async def token_balance(self, token_id: str) -> Decimal: ...
+
+    async def aclose(self) -> None: ...
+
+
 class Trading:
     """Order entry and account reads for one wallet on one exchange.
 
     client: an authenticated ``AsyncSecureClient`` (closed by :meth:`aclose`).
     clob_url: used only to name the endpoint in error messages.
+    limiter: the account's shared request budget (None: no client-side limit).
     sleep/rng: injected so tests can run retries without waiting.
     """
 
@@ -153,12 +202,14 @@ class Trading:
         *,
         clob_url: str,
         policy: RetryPolicy | None = None,
+        limiter: AccountRateLimiter | None = None,
         rng: random.Random | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._client = client
         self._clob_url = clob_url
         self._policy = policy or RetryPolicy()
+        self._limiter = limiter
         self._rng = rng or random.Random()
         self._sleep = sleep
         self._known_order_ids: set[str] = set()
@@ -175,17 +226,50 @@ class Trading:
         """Close the SDK client and its connection pool."""
         await self._client.close()
 
-    async def _call(self, what: str, make: Callable[[], Awaitable[T]], *, retry: bool) -> T:
-        """Run one SDK call; translate its errors; retry retryable ones when ``retry``."""
+    async def _acquire(self, bucket: str | None, cost: float = 1) -> None:
+        """Wait for ``cost`` requests of the account's ``bucket`` budget (no limiter: at once)."""
+        if self._limiter is None or bucket is None:
+            return
+        waited = await self._limiter.acquire(bucket, cost)
+        if waited > 0:
+            log.debug("rate limit: waited %.3fs for %s", waited, bucket)
+
+    def _penalize(self, bucket: str | None, failure: ExchangeError) -> None:
+        """A 429: every process of the account waits ``Retry-After`` (capped; 1 s if absent)."""
+        if self._limiter is None or bucket is None:
+            return
+        if not (isinstance(failure, RequestRejectedError) and failure.status == 429):
+            return
+        retry_after = failure.retry_after
+        wait_s = _PENALTY_S if retry_after is None else retry_after
+        wait_s = min(wait_s, self._policy.retry_after_max_s)
+        log.warning("HTTP 429: pausing the account's %s requests for %.2fs", bucket, wait_s)
+        self._limiter.penalize(bucket, wait_s)
+
+    async def _call(
+        self,
+        what: str,
+        make: Callable[[], Awaitable[T]],
+        *,
+        retry: bool,
+        bucket: str | None = None,
+        cost: float = 1,
+    ) -> T:
+        """Run one SDK call; translate its errors; retry retryable ones when ``retry``.
+
+        bucket/cost: the request budget each attempt takes first; a 429 puts it in debt.
+        """
         attempt = 0
         while True:
             attempt += 1
+            await self._acquire(bucket, cost)
             try:
                 return await make()
             except (sdk_errors.PolymarketError, ValueError) as error:
                 if isinstance(error, sdk_errors.UserInputError):
                     raise  # our own mistake (e.g. off-grid price): the caller decides
                 failure = translate_sdk_error(error, self._url(what))
+            self._penalize(bucket, failure)
             if not (retry and should_retry(failure) and attempt < self._policy.attempts):
                 raise failure
             retry_after = getattr(failure, "retry_after", None)
@@ -213,13 +297,14 @@ class Trading:
                     token_id=token_id, price=price, size=size, side=side, post_only=True
                 ),
                 retry=True,
+                bucket=PUBLIC,  # may read the market's tick/neg-risk/fee (the SDK caches them)
             )
         except sdk_errors.UserInputError as error:
             return Rejected(classify_rejection(str(error)), str(error))
         sent_at = time.time()
         try:
             response = await self._call(
-                "POST /order", lambda: self._client.post_order(signed), retry=False
+                "POST /order", lambda: self._client.post_order(signed), retry=False, bucket=ORDER
             )
         except RateLimitError as error:
             return Rejected(RejectCode.RATE_LIMITED, error.message, error.retry_after)
@@ -251,6 +336,7 @@ class Trading:
             "GET /data/orders",
             lambda: self._list_orders(asset_id=token_id),
             retry=True,
+            bucket=PUBLIC,
         )
         for order in orders:
             if (
@@ -280,6 +366,8 @@ class Trading:
         cursor: str | None = None
         for _ in range(_MAX_PAGES):
             params = dict(query) if cursor is None else {**query, "next_cursor": cursor}
+            if cursor is not None:  # the first page was paid for by the caller's _call
+                await self._acquire(PUBLIC)
             page = await transport.get_json(path, params=params)
             if isinstance(page, list):  # a bare list is a complete answer
                 items.extend(page)
@@ -309,7 +397,7 @@ class Trading:
         async def fetch() -> Order:
             return parse_order(await transport.get_json(f"/data/order/{order_id}", params={}))
 
-        return await self._call("GET /data/order", fetch, retry=True)
+        return await self._call("GET /data/order", fetch, retry=True, bucket=PUBLIC)
 
     async def market_info(self, condition_id: str) -> ClobMarket:
         """The market's tradability and grid (``GET /markets/{condition_id}``, public)."""
@@ -318,28 +406,42 @@ class Trading:
         async def fetch() -> ClobMarket:
             return parse_clob_market(await transport.get_json(f"/markets/{condition_id}"))
 
-        return await self._call("GET /markets", fetch, retry=True)
+        return await self._call("GET /markets", fetch, retry=True, bucket=PUBLIC)
 
     async def cancel(self, order_id: str) -> CancelOutcome:
         """Cancel one order (idempotent, so retried on transport errors)."""
         response = await self._call(
-            "DELETE /order", lambda: self._client.cancel_order(order_id=order_id), retry=True
+            "DELETE /order",
+            lambda: self._client.cancel_order(order_id=order_id),
+            retry=True,
+            bucket=CANCEL,
         )
         return CancelOutcome(tuple(response.canceled), dict(response.not_canceled))
 
     async def cancel_market(self, condition_id: str) -> CancelOutcome:
-        """Cancel every order of ours in one market (both tokens) and no other market."""
+        """Cancel every order of ours in one market (both tokens) and no other market.
+
+        Costs 1 + n of the ``cancel`` budget: 1 before the request, and n (the orders it
+        cancelled, unknown until the answer) after it, so later requests pay for them.
+        """
         response = await self._call(
             "DELETE /cancel-market-orders",
             lambda: self._client.cancel_market_orders(market=condition_id),
             retry=True,
+            bucket=CANCEL,
         )
-        return CancelOutcome(tuple(response.canceled), dict(response.not_canceled))
+        outcome = CancelOutcome(tuple(response.canceled), dict(response.not_canceled))
+        if outcome.canceled:
+            await self._acquire(CANCEL, len(outcome.canceled))
+        return outcome
 
     async def open_orders(self, condition_id: str) -> list[Order]:
         """Our open orders in one market (all pages)."""
         return await self._call(
-            "GET /data/orders", lambda: self._list_orders(market=condition_id), retry=True
+            "GET /data/orders",
+            lambda: self._list_orders(market=condition_id),
+            retry=True,
+            bucket=PUBLIC,
         )
 
     async def confirm_no_open_orders(
@@ -381,6 +483,7 @@ class Trading:
             "GET /data/trades",
             lambda: self._pages("/data/trades", {"market": condition_id}),
             retry=True,
+            bucket=PUBLIC,
         )
         fills: list[Fill] = []
         for item in items:
@@ -397,6 +500,7 @@ class Trading:
             "GET /balance-allowance",
             lambda: self._client.get_balance_allowance(asset_type="COLLATERAL"),
             retry=True,
+            bucket=PUBLIC,
         )
         return Decimal(answer.balance) / _BASE_UNITS
 
@@ -406,6 +510,7 @@ class Trading:
             "GET /balance-allowance",
             lambda: self._client.get_balance_allowance(asset_type="CONDITIONAL", token_id=token_id),
             retry=True,
+            bucket=PUBLIC,
         )
         return Decimal(answer.balance) / _BASE_UNITS
 
@@ -416,23 +521,40 @@ async def open_trading(
     *,
     credentials: ApiKeyCreds | None = None,
     policy: RetryPolicy | None = None,
+    limiter: AccountRateLimiter | None = None,
 ) -> Trading:
     """Build the authenticated SDK client (deriving API credentials unless given) and wrap it.
 
-    Raises the project's ExchangeError types (never the SDK's): ``TransportError`` when the
-    exchange is unreachable, ``RequestRejectedError`` when it refuses the key or credentials.
+    Raises the project's errors (never the SDK's): ``TransportError`` when the exchange is
+    unreachable, ``RequestRejectedError`` when it refuses the key or credentials, and
+    ``ConfigError`` (exit 2) when the given credentials are not active for the key's address:
+    the SDK then quietly derives new ones, which would trade with credentials nobody chose.
     """
     try:
         client = await create_async_secure_client(private_key, urls, credentials=credentials)
     except sdk_errors.PolymarketError as error:
         raise translate_sdk_error(error, f"{urls.clob_url} authenticate") from error
-    return Trading(client, clob_url=urls.clob_url, policy=policy)
+    if credentials is not None and client.credentials.key != credentials.key:
+        await client.close()
+        raise ConfigError(_foreign_credentials_problem(signer_address(private_key), urls))
+    return Trading(client, clob_url=urls.clob_url, policy=policy, limiter=limiter)
+
+
+def _foreign_credentials_problem(address: str, urls: ExchangeUrls) -> str:
+    """What to fix when given credentials belong to another address (names no secret)."""
+    return (
+        f"the given API credentials are not active for the wallet {address} at "
+        f"{urls.clob_url} (they belong to another address or were revoked): unset "
+        f"{_CREDENTIAL_VARIABLES} to derive credentials from the key, or set the ones made "
+        f"for {address}"
+    )
 
 
 __all__ = [
     "Accepted",
     "CancelOutcome",
     "Fill",
+    "OrderGateway",
     "PlaceOutcome",
     "RejectCode",
     "Rejected",

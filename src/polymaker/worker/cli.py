@@ -1,9 +1,11 @@
 """``polymaker worker PARAMS.json``: trade one market until it ends or a stop is requested.
 
 Order of start-up, so that every refusal happens before any order: params (exit 2), logging,
-secrets from the environment (exit 2), the exchange client, the market check (exit 3), then the
-runtime. Exit codes: 0 finished or stopped; 2 invalid params or secrets; 3 market not
-tradable; 1 any other failure (the supervisor may retry).
+secrets from the environment (exit 2; given API credentials that are not the key's are refused
+too), the exchange client, the market check (exit 3), then the runtime. Paper mode reads no
+secret at all: its orders are simulated (``worker.venue``). Exit codes: 0 finished or
+stopped; 2 invalid params or secrets; 3 market not tradable; 1 any other failure (the
+supervisor may retry).
 """
 
 from __future__ import annotations
@@ -11,7 +13,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 from polymaker.config.worker_params import WorkerParams, load_worker_params
 from polymaker.errors import ConfigError, PolymakerError
@@ -27,6 +33,13 @@ from polymaker.exchange.user_feed import ApiCredentials as FeedCredentials
 from polymaker.worker.logsetup import configure_logging
 from polymaker.worker.runtime import EXIT_FAILURE, WorkerRuntime
 from polymaker.worker.status import StatusSnapshot, StatusWriter, WorkerState
+from polymaker.worker.venue import (
+    REST_TIMEOUT_S,
+    ExchangeFeeds,
+    PaperFeeds,
+    paper_gateway,
+    rate_limiter,
+)
 
 log = logging.getLogger("polymaker.worker")
 
@@ -48,20 +61,45 @@ async def _main(
     redactor: RedactingFilter,
     writer: StatusWriter,
 ) -> int:
+    """drill/live: trade with the wallet ``key`` (credentials given or derived)."""
     trading = await open_trading(
         key.reveal(),
         params.exchange,
         credentials=None if credentials is None else credentials.to_sdk(),
+        limiter=rate_limiter(params),
     )
     try:
         sdk_creds = trading.credentials
         redactor.register(sdk_creds.key, sdk_creds.secret, sdk_creds.passphrase)
-        feed_creds = FeedCredentials(sdk_creds.key, sdk_creds.secret, sdk_creds.passphrase)
+        feeds = ExchangeFeeds(
+            FeedCredentials(sdk_creds.key, sdk_creds.secret, sdk_creds.passphrase)
+        )
         log.info("trading %s %s as %s", params.side, params.topic_id, trading.address)
-        runtime = WorkerRuntime(params, trading, feed_creds, writer=writer)
-        return await runtime.run()
+        async with httpx.AsyncClient(timeout=REST_TIMEOUT_S) as http_client:
+            runtime = WorkerRuntime(params, trading, feeds, writer=writer, http_client=http_client)
+            return await runtime.run()
     finally:
         await trading.aclose()
+
+
+async def _main_paper(params: WorkerParams, writer: StatusWriter) -> int:
+    """paper: simulated orders on the exchange's public market data; no key, no credentials."""
+    async with httpx.AsyncClient(timeout=REST_TIMEOUT_S) as http_client:
+        gateway = paper_gateway(params, http_client)
+        log.info(
+            "paper trading %s %s: orders are simulated locally (cash %s, ledger %s)",
+            params.side,
+            params.topic_id,
+            gateway.ledger.cash,
+            params.paper_ledger_path,
+        )
+        runtime = WorkerRuntime(
+            params, gateway, PaperFeeds(gateway), writer=writer, http_client=http_client
+        )
+        try:
+            return await runtime.run()
+        finally:
+            await gateway.aclose()
 
 
 def _failed_status(params: WorkerParams, writer: StatusWriter, error: str, code: int) -> None:
@@ -85,17 +123,13 @@ def _failed_status(params: WorkerParams, writer: StatusWriter, error: str, code:
 def run(args: argparse.Namespace) -> int:
     """Run one worker; returns the exit code (errors before trading are exit 2 or 1)."""
     params = load_worker_params(args.params)
-    if params.mode == "paper":
-        raise ConfigError(
-            "paper mode is not supported by the worker yet (use drill or live)",
-            file=args.params,
-            key="mode",
-        )
     redactor = RedactingFilter()
     configure_logging(
         topic_id=params.topic_id, mode=params.mode, log_file=params.log_file, redactor=redactor
     )
     writer = StatusWriter(params.status_file)
+    if params.mode == "paper":
+        return _guarded(params, writer, lambda: _main_paper(params, writer))
     try:
         key = load_private_key()
         redactor.register(key.reveal())
@@ -106,8 +140,15 @@ def run(args: argparse.Namespace) -> int:
         log.error("%s", error)
         _failed_status(params, writer, str(error), error.exit_code)
         raise
+    return _guarded(params, writer, lambda: _main(params, key, credentials, redactor, writer))
+
+
+def _guarded(
+    params: WorkerParams, writer: StatusWriter, main: Callable[[], Coroutine[Any, Any, int]]
+) -> int:
+    """Run ``main`` on a new event loop; a failure becomes its exit code and a failed status."""
     try:
-        return asyncio.run(_main(params, key, credentials, redactor, writer))
+        return asyncio.run(main())
     except PolymakerError as error:
         log.error("worker failed: %s", error)
         _failed_status(params, writer, str(error), error.exit_code)

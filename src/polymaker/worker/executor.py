@@ -17,7 +17,7 @@ from decimal import Decimal
 from polymaker.errors import ExchangeError
 from polymaker.exchange.http import JsonHttp
 from polymaker.exchange.market_feed import fetch_book
-from polymaker.exchange.trading import Accepted, RejectCode, Trading
+from polymaker.exchange.trading import Accepted, OrderGateway, RejectCode
 from polymaker.exchange.trading import Side as TradeSide
 from polymaker.strategy.commands import (
     CancelAll,
@@ -69,7 +69,7 @@ class Executor:
 
     def __init__(
         self,
-        trading: Trading,
+        trading: OrderGateway,
         reconciler: Reconciler,
         book_http: JsonHttp,
         *,

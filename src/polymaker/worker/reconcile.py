@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from polymaker.errors import ExchangeError
-from polymaker.exchange.trading import Trading
+from polymaker.exchange.trading import OrderGateway
 from polymaker.exchange.wire.orders import Order, OrderStatus
 from polymaker.exchange.wire.trades import Fill as WireFill
 from polymaker.exchange.wire.trades import TradeStatus as WireTradeStatus
@@ -94,7 +94,7 @@ def average_entry(fills: Iterable[WireFill], token_id: str) -> tuple[Decimal, De
 class Reconciler:
     """Reads this market's orders and our fills and turns them into strategy events."""
 
-    def __init__(self, trading: Trading, *, condition_id: str, token_id: str) -> None:
+    def __init__(self, trading: OrderGateway, *, condition_id: str, token_id: str) -> None:
         self._trading = trading
         self._condition_id = condition_id
         self._token_id = token_id

@@ -1,5 +1,8 @@
 """One market's runtime: feeds -> strategy -> commands -> exchange, on one asyncio loop.
 
+The gateway and the feeds come from the mode (``worker.venue``): real orders in drill and
+live, simulated ones in paper; nothing below depends on which.
+
 One task per concern: the market feed, the user feed, the timer (1 s ticks, book refresh,
 periodic reconciliation), the status writer and the command executor. They all put events on
 one queue; a single loop (:meth:`WorkerRuntime._strategy_loop`) is the only caller of the
@@ -35,9 +38,7 @@ from polymaker.exchange.market_feed import (
     MarketFeed,
     MarketFeedSettings,
 )
-from polymaker.exchange.trading import Trading
-from polymaker.exchange.user_feed import ApiCredentials as FeedCredentials
-from polymaker.exchange.user_feed import UserFeed
+from polymaker.exchange.trading import OrderGateway
 from polymaker.exchange.wire import Side as WireSide
 from polymaker.strategy.commands import Command, Finish, PlaceOrder, ReconcileFills
 from polymaker.strategy.events import (
@@ -54,13 +55,13 @@ from polymaker.worker.reconcile import Reconciler
 from polymaker.worker.startup import adopted_position, check_tradable
 from polymaker.worker.status import STATUS_INTERVAL_S, StatusSnapshot, StatusWriter, WorkerState
 from polymaker.worker.strategy_link import StrategyLink
+from polymaker.worker.venue import REST_TIMEOUT_S, UserStream, WorkerFeeds
 
 log = logging.getLogger(__name__)
 
 TIMER_INTERVAL_S = 0.5
 RECONCILE_INTERVAL_S = 30.0
 STATUS_MIN_INTERVAL_S = 0.1
-REST_TIMEOUT_S = 5.0
 WAIT_TICK_S = 0.25
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -87,20 +88,27 @@ def wall_ms() -> int:
 
 
 class WorkerRuntime:
-    """Runs one market until the strategy finishes; :meth:`run` returns the exit code."""
+    """Runs one market until the strategy finishes; :meth:`run` returns the exit code.
+
+    trading: where orders go (``Trading``, or ``PaperGateway`` in paper mode). feeds: builds
+    the market and user feeds that match it. http_client: REST reads (books, resyncs), owned
+    by the caller.
+    """
 
     def __init__(
         self,
         params: WorkerParams,
-        trading: Trading,
-        credentials: FeedCredentials,
+        trading: OrderGateway,
+        feeds: WorkerFeeds,
         *,
         writer: StatusWriter,
+        http_client: httpx.AsyncClient,
         feed_settings: MarketFeedSettings | None = None,
     ) -> None:
         self._params = params
         self._trading = trading
-        self._credentials = credentials
+        self._feeds = feeds
+        self._http_client = http_client
         self._writer = writer
         self._feed_settings = feed_settings or feed_settings_for(params)
         self.status = StatusSnapshot(
@@ -153,7 +161,7 @@ class WorkerRuntime:
                 )
             )
 
-    async def _user_task(self, feed: UserFeed) -> None:
+    async def _user_task(self, feed: UserStream) -> None:
         params = self._params
         async for update in feed:
             if isinstance(update, FeedStatus):
@@ -297,61 +305,55 @@ class WorkerRuntime:
             self._trading, condition_id=params.condition_id, token_id=params.token_id
         )
         tasks: list[asyncio.Task[Any]] = []
-        async with httpx.AsyncClient(timeout=REST_TIMEOUT_S) as http_client:
-            book_http = JsonHttp(timeout_s=REST_TIMEOUT_S, client=http_client)
-            self._executor = Executor(
-                self._trading,
-                reconciler,
-                book_http,
-                clob_url=params.exchange.clob_url,
-                condition_id=params.condition_id,
-                token_id=params.token_id,
-                cancel_timeout_s=params.strategy.cancel_timeout_s,
-                status=self.status,
-                now_ms=wall_ms,
-            )
-            self._executor.tick_size = self.status.tick_size
-            self._feed = MarketFeed(
-                params.exchange.ws_market_url,
-                params.exchange.clob_url,
-                [params.yes_token, params.no_token],
-                settings=self._feed_settings,
-                http_client=http_client,
-            )
-            user_feed = UserFeed(
-                params.exchange.ws_user_url,
-                self._credentials,
-                self._trading.identity,
-                [params.condition_id],
-                settings=self._feed_settings.keepalive,
-            )
+        book_http = JsonHttp(timeout_s=REST_TIMEOUT_S, client=self._http_client)
+        self._executor = self._build_executor(reconciler, book_http)
+        self._feed = self._feeds.market_feed(params, self._feed_settings, self._http_client)
+        user_feed = self._feeds.user_feed(
+            params, self._feed_settings.keepalive, self._trading.identity
+        )
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self._on_signal, signum)
+        try:
+            async with self._feed as feed, user_feed:
+                adopted = await adopted_position(reconciler, book_http, params, wall_ms())
+                if adopted is not None:
+                    self._events.put_nowait(adopted)
+                self.status.state = WorkerState.RUNNING
+                spawn: Callable[[Awaitable[Any]], asyncio.Task[Any]] = asyncio.create_task
+                tasks = [
+                    spawn(self._market_task(feed)),
+                    spawn(self._user_task(user_feed)),
+                    spawn(self._timer_task(feed)),
+                    spawn(self._status_task()),
+                    spawn(self._executor_task(self._executor)),
+                    spawn(self._strategy_loop()),
+                ]
+                finish = await self._wait(tasks)
+        finally:
             for signum in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(signum, self._on_signal, signum)
-            try:
-                async with self._feed as feed, user_feed:
-                    adopted = await adopted_position(reconciler, book_http, params, wall_ms())
-                    if adopted is not None:
-                        self._events.put_nowait(adopted)
-                    self.status.state = WorkerState.RUNNING
-                    spawn: Callable[[Awaitable[Any]], asyncio.Task[Any]] = asyncio.create_task
-                    tasks = [
-                        spawn(self._market_task(feed)),
-                        spawn(self._user_task(user_feed)),
-                        spawn(self._timer_task(feed)),
-                        spawn(self._status_task()),
-                        spawn(self._executor_task(self._executor)),
-                        spawn(self._strategy_loop()),
-                    ]
-                    finish = await self._wait(tasks)
-            finally:
-                for signum in (signal.SIGTERM, signal.SIGINT):
-                    loop.remove_signal_handler(signum)
-                for task in tasks:
-                    task.cancel()
-                for task in tasks:
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await task
+                loop.remove_signal_handler(signum)
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         return self._exit_for(finish)
+
+    def _build_executor(self, reconciler: Reconciler, book_http: JsonHttp) -> Executor:
+        params = self._params
+        executor = Executor(
+            self._trading,
+            reconciler,
+            book_http,
+            clob_url=params.exchange.clob_url,
+            condition_id=params.condition_id,
+            token_id=params.token_id,
+            cancel_timeout_s=params.strategy.cancel_timeout_s,
+            status=self.status,
+            now_ms=wall_ms,
+        )
+        executor.tick_size = self.status.tick_size
+        return executor
 
     async def _wait(self, tasks: list[asyncio.Task[Any]]) -> Finish | None:
         """The Finish command, or None when a task died; a stop that outlasts 60 % of

@@ -13,7 +13,7 @@ from polymaker.config.worker_params import WorkerParams
 from polymaker.errors import ExchangeError, MarketNotTradable
 from polymaker.exchange.http import JsonHttp
 from polymaker.exchange.market_feed import fetch_book
-from polymaker.exchange.trading import Trading
+from polymaker.exchange.trading import OrderGateway
 from polymaker.exchange.wire import ClobMarket
 from polymaker.strategy.events import PositionAdopted
 from polymaker.worker.reconcile import Reconciler
@@ -21,7 +21,7 @@ from polymaker.worker.reconcile import Reconciler
 log = logging.getLogger(__name__)
 
 
-async def check_tradable(trading: Trading, params: WorkerParams) -> ClobMarket:
+async def check_tradable(trading: OrderGateway, params: WorkerParams) -> ClobMarket:
     """The market's CLOB record; raises MarketNotTradable (exit 3) when it cannot trade.
 
     Tokens that do not belong to the market are also a MarketNotTradable: the params point at
