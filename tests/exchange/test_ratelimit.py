@@ -191,3 +191,13 @@ def test_penalize_makes_every_limiter_of_the_account_wait(tmp_path):
     assert worker_b.try_acquire(ORDER) == pytest.approx(2.1)
     clock.now += 2.1
     assert worker_b.try_acquire(ORDER) == 0.0
+
+
+def test_a_float_noise_shortfall_is_taken_not_waited_for() -> None:
+    from polymaker.exchange.ratelimit import BucketSpec, BucketState, take
+
+    spec = BucketSpec(capacity=10.0, rate_per_s=5.0)
+    _, wait = take(BucketState(1.0 - 1e-15, 0.0), spec, 1.0, 0.0)
+    assert wait == 0.0
+    _, wait = take(BucketState(0.5, 0.0), spec, 1.0, 0.0)
+    assert wait > 0.0

@@ -82,6 +82,9 @@ def refill(state: BucketState | None, spec: BucketSpec, now: float) -> BucketSta
     return BucketState(tokens, now)
 
 
+_TOLERANCE_TOKENS = 1e-9
+
+
 def take(
     state: BucketState | None, spec: BucketSpec, cost: float, now: float
 ) -> tuple[BucketState, float]:
@@ -94,7 +97,9 @@ def take(
         raise ValueError(f"cost must be positive, got {cost}")
     current = refill(state, spec, now)
     needed = min(cost, spec.capacity)
-    if current.tokens >= needed:
+    # A shortfall far below one token is float noise: waiting for it could ask for a sleep
+    # shorter than the clock's resolution and spin without time advancing.
+    if current.tokens >= needed - _TOLERANCE_TOKENS:
         return BucketState(current.tokens - cost, now), 0.0
     return current, (needed - current.tokens) / spec.rate_per_s
 
