@@ -60,8 +60,15 @@ _COMMANDS: tuple[_Command, ...] = (
         "polymaker.autorun.cli_control",
         5,
     ),
-    _Command("panic", "kill switch: stop every worker, cancel every order", None, 6),
-    _Command("doctor", "preflight checks with a remedy for each failure", None, 6),
+    _Command(
+        "panic",
+        "kill switch: stop every worker, cancel every order",
+        "polymaker.autorun.cli_panic",
+        6,
+    ),
+    _Command(
+        "doctor", "preflight checks with a remedy for each failure", "polymaker.doctor.cli", 6
+    ),
 )
 
 

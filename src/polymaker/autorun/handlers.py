@@ -1,0 +1,182 @@
+"""The supervisor's control verbs: one handler per verb, refusals with stable fault names.
+
+The same handlers answer the control socket (``polymaker status/stop/...``), the REPL and
+``polymaker run --command``; they only change state and start jobs, so every reply is
+immediate (a stop replies ``stopping`` at once; the exit is recorded when the worker is gone).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from polymarket import errors as sdk_errors
+
+from polymaker.autorun.control import Fault, Outcome
+from polymaker.autorun.panic import PANIC_TIMEOUT_S, cancel_everything
+from polymaker.autorun.snapshot import status_document
+from polymaker.autorun.states import (
+    RETRYABLE_STATES,
+    SIGNALLABLE_STATES,
+    STOPPABLE_STATES,
+    WAITING_STATES,
+    TopicState,
+)
+from polymaker.errors import ControlError
+from polymaker.exchange.sdk import create_async_secure_client
+from polymaker.exchange.trading import translate_sdk_error
+
+if TYPE_CHECKING:
+    from polymaker.autorun.ledger import LedgerEntry
+    from polymaker.autorun.supervisor import Supervisor
+
+
+def _entry(supervisor: Supervisor, topic: str) -> LedgerEntry:
+    entry = supervisor.ledger.get(topic) if supervisor.ledger else None
+    if entry is None:
+        raise ControlError(f"unknown topic {topic!r}", fault=Fault.UNKNOWN_TOPIC)
+    return entry
+
+
+def stop(supervisor: Supervisor, topic: str, force: bool = False) -> Outcome:
+    """``stop TOPIC [--force]``: SIGTERM (SIGKILL after stop_timeout_s), or SIGKILL at once."""
+    entry = _entry(supervisor, topic)
+    ledger = supervisor.ledger
+    assert ledger is not None
+    if entry.state not in STOPPABLE_STATES:
+        raise ControlError(f"{topic} is {entry.state}; nothing to stop", fault=Fault.NOT_RUNNING)
+    task = supervisor.tasks.get(topic)
+    if task is None:
+        if entry.state not in WAITING_STATES:
+            raise ControlError(f"{topic} has no worker to stop", fault=Fault.NOT_RUNNING)
+        ledger.transition(topic, TopicState.STOPPED, reason=f"stopped on request ({entry.state})")
+        supervisor.wake()
+        return Outcome({"topic_id": topic, "state": "stopped"}, f"{topic}: stopped")
+    task.stop_requested = True
+    task.force = task.force or force
+    how = "force stop (SIGKILL)" if force else "stop requested (SIGTERM)"
+    if entry.state in SIGNALLABLE_STATES:
+        ledger.transition(topic, TopicState.STOPPING, reason=how)
+    if not task.exiting:
+        timeout = supervisor.config.stop_timeout_s
+        supervisor.run_job(task.process.stop(timeout, force=force))
+    return Outcome({"topic_id": topic, "state": "stopping"}, f"{topic}: stopping ({how})")
+
+
+def retry(supervisor: Supervisor, topic: str) -> Outcome:
+    """``retry TOPIC``: a failed, stopped or backoff topic goes to the back of the queue."""
+    entry = _entry(supervisor, topic)
+    ledger = supervisor.ledger
+    assert ledger is not None
+    if entry.state not in RETRYABLE_STATES or topic in supervisor.tasks:
+        raise ControlError(
+            f"{topic} is {entry.state}; only failed, stopped or backoff topics can be retried",
+            fault=Fault.NOT_RUNNING,
+        )
+    ledger.transition(topic, TopicState.QUEUED, reason="retry requested")
+    supervisor.wake()
+    return Outcome({"topic_id": topic, "state": "queued"}, f"{topic}: queued again")
+
+
+def set_concurrency(supervisor: Supervisor, value: int) -> Outcome:
+    """``set concurrency N`` (1..200); lowering it stops no running worker."""
+    if not 1 <= value <= 200:
+        raise ControlError("concurrency must be 1..200", fault=Fault.BAD_REQUEST)
+    supervisor.cap = value
+    supervisor.wake()
+    return Outcome({"max_concurrent_workers": value}, f"max_concurrent_workers = {value}")
+
+
+def set_poll(supervisor: Supervisor, seconds: float) -> Outcome:
+    """``set poll SECONDS``; the next screen is due that long from now."""
+    if not seconds > 0:
+        raise ControlError("poll seconds must be > 0", fault=Fault.BAD_REQUEST)
+    supervisor.set_poll(float(seconds))
+    return Outcome({"topics_poll_sec": float(seconds)}, f"topics_poll_sec = {seconds:g}")
+
+
+def pause(supervisor: Supervisor, paused: bool) -> Outcome:
+    """``pause`` / ``resume`` launching (running workers keep running)."""
+    supervisor.paused = paused
+    supervisor.wake()
+    word = "paused: no new workers start" if paused else "resumed launching"
+    return Outcome({"paused": paused}, word)
+
+
+def reset_history(supervisor: Supervisor) -> Outcome:
+    """``reset-history`` of this mode (a timestamped backup is kept)."""
+    assert supervisor.ledger is not None
+    backup = supervisor.ledger.reset_history()
+    supervisor.wake()
+    where = f"backup {backup}" if backup else "no ledger file yet"
+    return Outcome({"backup": None if backup is None else str(backup)}, f"history reset ({where})")
+
+
+async def panic(supervisor: Supervisor) -> Outcome:
+    """``panic``: pause launching, SIGKILL every worker, cancel every order, and confirm.
+
+    The workers die first (no order sender may be left), then ``panic.cancel_everything``
+    cancels the whole account's orders and re-reads until the exchange lists none. The killed
+    topics end ``stopped`` (swept again by the exit handling); queued ones wait, paused.
+    """
+    supervisor.paused = True
+    ledger = supervisor.ledger
+    assert ledger is not None
+    tasks = [task for task in supervisor.tasks.values() if not task.exiting]
+    for task in tasks:
+        task.stop_requested = task.force = True
+        entry = ledger.get(task.topic_id)
+        if entry is not None and entry.state in SIGNALLABLE_STATES:
+            ledger.transition(task.topic_id, TopicState.STOPPING, reason="panic (SIGKILL)")
+    codes = await asyncio.gather(
+        *(task.process.stop(0.0, force=True) for task in tasks), return_exceptions=True
+    )
+    killed = sum(isinstance(code, int) for code in codes)
+    supervisor.wake()
+    key, urls = supervisor.key, supervisor.urls
+    if key is None or key.key is None or urls is None:
+        note = "no key in this mode: no order rests at the exchange"
+        return Outcome({"confirmed": True, "workers_killed": killed, "note": note}, note)
+    credentials = None if key.credentials is None else key.credentials.to_sdk()
+    try:
+        client = await create_async_secure_client(key.key.reveal(), urls, credentials=credentials)
+    except sdk_errors.PolymarketError as error:
+        raise translate_sdk_error(error, f"{urls.clob_url} authenticate") from error
+    try:
+        report = await cancel_everything(client, timeout_s=PANIC_TIMEOUT_S)
+    finally:
+        await client.close()
+    report = replace(report, workers_killed=killed)
+    return Outcome(report.to_json(), report.describe())
+
+
+def register_handlers(supervisor: Supervisor) -> None:
+    """Register every verb this supervisor answers."""
+    server = supervisor.server
+    server.register(
+        "status", lambda: Outcome(status_document(supervisor), f"{len(supervisor.tasks)} workers")
+    )
+    server.register("stop", lambda topic, force=False: stop(supervisor, topic, force))
+    server.register("retry", lambda topic: retry(supervisor, topic))
+    server.register("refresh", lambda: _refresh(supervisor))
+    server.register("pause", lambda: pause(supervisor, True))
+    server.register("resume", lambda: pause(supervisor, False))
+    server.register("set_concurrency", lambda value: set_concurrency(supervisor, value))
+    server.register("set_poll", lambda seconds: set_poll(supervisor, seconds))
+    server.register("reset_history", lambda: reset_history(supervisor))
+    server.register("exit", lambda: _exit(supervisor))
+    server.register("panic", lambda: panic(supervisor))
+
+
+def _refresh(supervisor: Supervisor) -> Outcome:
+    supervisor.request_refresh()
+    return Outcome(None, "screening now")
+
+
+def _exit(supervisor: Supervisor) -> Outcome:
+    supervisor.request_exit("exit command")
+    return Outcome(None, "exiting: stopping every worker")
+
+
+__all__ = ["panic", "register_handlers", "retry", "set_concurrency", "stop"]
