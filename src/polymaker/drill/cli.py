@@ -43,6 +43,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add("--faults", default="", help="fault spec, e.g. 'http500=2%%@/book,latency=20ms-80ms'")
     add("--speed", type=float, default=1.0, help="simulated time per real second (default 1)")
+    add(
+        "--volatility",
+        type=float,
+        default=0.8,
+        help="fair-price volatility in logit units per sqrt(simulated day) (default 0.8)",
+    )
+    add(
+        "--takers-per-minute",
+        type=float,
+        default=3.0,
+        help="background taker orders per simulated minute in a watched market (default 3)",
+    )
     add("--balance", default="10000", help="pUSD given to every new account (default 10000)")
     add(
         "--new-markets-per-hour",
@@ -77,6 +89,8 @@ def _options(args: argparse.Namespace) -> SimOptions:
         (args.markets < 1 or args.markets > 100_000, "markets", "must be 1..100000"),
         (not 0 <= args.port <= 65533, "port", "must be 0..65533"),
         (not args.speed > 0, "speed", "must be positive"),
+        (not 0 <= args.volatility <= 50, "volatility", "must be 0..50"),
+        (not 0 <= args.takers_per_minute <= 600, "takers-per-minute", "must be 0..600"),
         (args.new_markets_per_hour < 0, "new-markets-per-hour", "must not be negative"),
         (args.resolve_delay_s < 0, "resolve-delay-s", "must not be negative"),
         (not 10 <= args.tick_ms <= 5000, "tick-ms", "must be 10..5000"),
@@ -109,6 +123,8 @@ def _options(args: argparse.Namespace) -> SimOptions:
         seed=args.seed,
         balance=balance,
         speed=args.speed,
+        volatility=args.volatility,
+        takers_per_minute=args.takers_per_minute,
         replay=args.replay,
         faults=faults,
         tick_ms=args.tick_ms,

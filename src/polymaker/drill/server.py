@@ -31,7 +31,7 @@ from polymaker.drill.faults import FaultPlan
 from polymaker.drill.inspect import add_inspect_routes
 from polymaker.drill.ledger import Ledger
 from polymaker.drill.routes_common import ApiError, json_response
-from polymaker.drill.simulator import LifecycleRates, Simulator
+from polymaker.drill.simulator import LifecycleRates, SimParams, Simulator
 from polymaker.drill.universe import Universe
 from polymaker.drill.ws import WsHub, add_ws_routes
 from polymaker.exchange.urls import ExchangeUrls
@@ -54,6 +54,8 @@ class SimOptions:
     seed: int = 1
     balance: Decimal = Decimal("10000")
     speed: float = 1.0
+    volatility: float = 0.8  # logit units per sqrt(simulated day)
+    takers_per_minute: float = 3.0  # per watched market, simulated time
     replay: Path | None = None
     faults: FaultPlan = field(default_factory=FaultPlan)
     tick_ms: int = 50
@@ -306,7 +308,10 @@ def build_venue(options: SimOptions) -> Venue:
     ledger = Ledger(initial_balance=options.balance)
     engine = MatchingEngine(ledger, settle_delays_ms=options.settle_delays_ms)
     rates = LifecycleRates(options.new_markets_per_hour, options.resolve_delay_s)
-    simulator = Simulator(universe, engine, seed=options.seed, speed=options.speed, rates=rates)
+    params = SimParams(volatility=options.volatility, takers_per_minute=options.takers_per_minute)
+    simulator = Simulator(
+        universe, engine, seed=options.seed, speed=options.speed, params=params, rates=rates
+    )
     replay = None
     if options.replay is not None:
         from polymaker.drill.replay import load_replay
