@@ -146,6 +146,8 @@ def test_public_routes_reject_missing_and_unknown_tokens(sim) -> None:
     [
         ["--markets", "0"],
         ["--speed", "-1"],
+        ["--volatility", "-1"],
+        ["--takers-per-minute", "1000"],
         ["--faults", "http999=1"],
         ["--balance", "lots"],
         ["--settle-ms", "5"],
