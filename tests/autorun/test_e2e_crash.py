@@ -51,6 +51,7 @@ def test_a_killed_worker_is_swept_then_restarted_with_backoff(
             "the backoff record",
         )
         assert entry["last_exit_code"] == -9
+        assert entry["open_orders_left"] == 0 and entry["position_left"] is not None
         assert (
             "retry 1 of 3" in entry["last_reason"] and "swept 1 open orders" in entry["last_reason"]
         )
@@ -92,6 +93,9 @@ def test_a_killed_supervisor_is_recovered_without_duplicates_or_orphans(
             lambda t: sum(r["state"] == "running" for r in t.values()) == 2, 40, "the recovery"
         )
         assert not any(psutil.pid_exists(pid) for pid in orphans), "left workers were killed"
+        was_active = {n for n, e in ledger_before.items() if e["state"] in ("starting", "running")}
+        now_active = {n for n, row in topics.items() if row["state"] in ("starting", "running")}
+        assert now_active == was_active, "resumed topics go first, before the never-started one"
         live = project.workers()
         assert all(len(pids) == 1 for pids in live.values()) and len(live) == 2
         assert {row["pid"] for row in topics.values() if row["pid"]} == {

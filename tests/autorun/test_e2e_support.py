@@ -118,6 +118,7 @@ class Project:
     root: Path
     exchange_urls: ExchangeUrls | None
     overrides: dict[str, Any] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
     runs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -151,6 +152,7 @@ class Project:
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("POLYMAKER_")}
         env["PYTHONUNBUFFERED"] = "1"
+        env.update(self.extra_env)
         return env
 
     def start(self, *extra: str) -> subprocess.Popen[bytes]:

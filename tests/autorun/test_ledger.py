@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -246,3 +247,40 @@ def test_enqueue_of_an_active_topic_is_refused(path):
     with pytest.raises(TransitionError, match="queued -> queued"):
         ledger.enqueue("a", reason="screened again")
     assert ledger.queue == ("a",)
+
+
+def test_what_a_sweep_left_is_recorded_as_decimal_string_and_survives_a_restart(path):
+    ledger = _ledger(path)
+    ledger.enqueue("a", reason="screened")
+    assert ledger.get("a").position_left is None and ledger.get("a").open_orders_left is None
+    ledger.record_left("a", position=Decimal("12.50"), open_orders=0)
+    stored = json.loads(path.read_text())["modes"]["drill"]["topics"]["a"]
+    assert stored["position_left"] == "12.50" and stored["open_orders_left"] == 0
+    again = Ledger.load(path, "drill").get("a")
+    assert again.position_left == Decimal("12.50") and again.open_orders_left == 0
+    ledger.record_left("a", position=None, open_orders=None)  # a failed sweep: unknown
+    assert Ledger.load(path, "drill").get("a").position_left is None
+
+
+def test_an_entry_written_before_the_sweep_fields_existed_is_read(path):
+    ledger = _ledger(path)
+    ledger.enqueue("a", reason="screened")
+    document = json.loads(path.read_text())
+    entry = document["modes"]["drill"]["topics"]["a"]
+    del entry["position_left"], entry["open_orders_left"]
+    path.write_text(json.dumps(document))
+    old = Ledger.load(path, "drill").get("a")
+    assert old.position_left is None and old.open_orders_left is None
+
+
+def test_a_resumed_topic_goes_to_the_front_of_the_queue(path):
+    ledger = _ledger(path)
+    for topic in ("a", "b", "c"):
+        ledger.enqueue(topic, reason="screened")
+    ledger.transition("c", S.STARTING, reason="slot free")
+    ledger.transition("c", S.QUEUED, reason="resumed", front=True)
+    assert ledger.queue == ("c", "a", "b")
+    ledger.enqueue("d", reason="resumed", front=True)
+    ledger.enqueue("e", reason="screened")
+    assert ledger.queue == ("d", "c", "a", "b", "e")
+    assert Ledger.load(path, "drill").queue == ("d", "c", "a", "b", "e")

@@ -60,6 +60,14 @@ def test_empty_file_gives_drill_defaults(tmp_path):
     assert config.restart.max_retries == 3
     assert config.max_total_exposure_usdc is None
     assert config.drill.balance_usdc == Decimal("1000")
+    assert config.flatten_on_daily_loss is False
+    assert config.order_heartbeat.enabled is False
+    assert config.order_heartbeat.interval_s == 5.0
+
+
+def test_order_heartbeat_section_is_read(tmp_path):
+    config = _load(tmp_path, {"order_heartbeat": {"enabled": True, "interval_s": 8}})
+    assert config.order_heartbeat.enabled and config.order_heartbeat.interval_s == 8.0
 
 
 def test_shipped_example_config_is_valid():
@@ -88,6 +96,8 @@ def test_unknown_nested_key_is_rejected(tmp_path):
         ({"mode": "production"}, "mode"),
         ({"paths": {"data_dir": 5}}, "paths.data_dir"),
         ({"drill": {"markets": 2.5}}, "drill.markets"),
+        ({"flatten_on_daily_loss": 1}, "flatten_on_daily_loss"),
+        ({"order_heartbeat": {"enabled": "yes"}}, "order_heartbeat.enabled"),
     ],
 )
 def test_wrong_type_is_rejected(tmp_path, document, key):
@@ -110,6 +120,8 @@ def test_wrong_type_is_rejected(tmp_path, document, key):
         ({"drill": {"speed": 0}}, "drill.speed"),
         ({"stop_timeout_s": float("inf")}, "stop_timeout_s"),
         ({"max_total_exposure_usdc": "NaN"}, "max_total_exposure_usdc"),
+        ({"order_heartbeat": {"interval_s": 0.5}}, "order_heartbeat.interval_s"),
+        ({"order_heartbeat": {"interval_s": 9}}, "order_heartbeat.interval_s"),
     ],
 )
 def test_range_is_enforced(tmp_path, document, key):

@@ -3,7 +3,8 @@
 A dead worker cannot cancel its resting orders, so the market is swept *before* the next state
 is recorded and before any restart (a restarted worker's new orders must never be swept). The
 outcome follows ``states.classify_exit``; a worker stopped by the supervisor's own exit is
-queued again instead, so the next supervisor resumes it (the worker adopts its position).
+queued again instead, at the front of the queue, so the next supervisor resumes it before new
+topics (the worker adopts its position).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ async def handle_exit(supervisor: Supervisor, task: Task, code: int) -> None:
         if task.shutdown and resumes:
             reason = f"supervisor exit ({describe_exit(code)}); resumes at the next start{note}"
             _ledger(supervisor).transition(
-                task.topic_id, TopicState.QUEUED, reason=reason, exit_code=code
+                task.topic_id, TopicState.QUEUED, reason=reason, exit_code=code, front=True
             )
             log.info("%s: %s", task.topic_id, reason)
         else:
@@ -93,7 +94,11 @@ def record_exit(
 async def sweep_note(
     supervisor: Supervisor, topic: str, details: MarketDetails | None = None
 ) -> str:
-    """Sweep the topic's market (when a sweeper exists); the phrase for the ledger's reason."""
+    """Sweep the topic's market (when a sweeper exists); the phrase for the ledger's reason.
+
+    What the sweep left (shares, open orders) is also recorded in the ledger entry's
+    ``position_left`` / ``open_orders_left``.
+    """
     details = details or supervisor.details.get(topic)
     entry = _ledger(supervisor).get(topic)
     condition = details.condition_id if details else (entry.condition_id if entry else None)
@@ -101,6 +106,13 @@ async def sweep_note(
         return ""
     result = await supervisor.sweeper.sweep(condition, details.token_id if details else None)
     supervisor.sweeps[topic] = result
+    if entry is not None:
+        known = result.error is None
+        _ledger(supervisor).record_left(
+            topic,
+            position=result.position if known else None,
+            open_orders=result.remaining if known else None,
+        )
     log.info("%s: %s (%.2f s)", topic, result.describe(), result.elapsed_s)
     return f"; {result.describe()}"
 

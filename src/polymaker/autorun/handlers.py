@@ -8,10 +8,9 @@ immediate (a stop replies ``stopping`` at once; the exit is recorded when the wo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import replace
 from typing import TYPE_CHECKING
-
-from polymarket import errors as sdk_errors
 
 from polymaker.autorun.control import Fault, Outcome
 from polymaker.autorun.panic import PANIC_TIMEOUT_S, cancel_everything
@@ -24,8 +23,6 @@ from polymaker.autorun.states import (
     TopicState,
 )
 from polymaker.errors import ControlError
-from polymaker.exchange.sdk import create_async_secure_client
-from polymaker.exchange.trading import translate_sdk_error
 
 if TYPE_CHECKING:
     from polymaker.autorun.ledger import LedgerEntry
@@ -39,8 +36,13 @@ def _entry(supervisor: Supervisor, topic: str) -> LedgerEntry:
     return entry
 
 
-def stop(supervisor: Supervisor, topic: str, force: bool = False) -> Outcome:
-    """``stop TOPIC [--force]``: SIGTERM (SIGKILL after stop_timeout_s), or SIGKILL at once."""
+def stop(
+    supervisor: Supervisor, topic: str, force: bool = False, why: str | None = None
+) -> Outcome:
+    """``stop TOPIC [--force]``: SIGTERM (SIGKILL after stop_timeout_s), or SIGKILL at once.
+
+    ``why`` replaces "stop requested" in the ledger's reason (the daily loss flatten).
+    """
     entry = _entry(supervisor, topic)
     ledger = supervisor.ledger
     assert ledger is not None
@@ -55,13 +57,30 @@ def stop(supervisor: Supervisor, topic: str, force: bool = False) -> Outcome:
         return Outcome({"topic_id": topic, "state": "stopped"}, f"{topic}: stopped")
     task.stop_requested = True
     task.force = task.force or force
-    how = "force stop (SIGKILL)" if force else "stop requested (SIGTERM)"
+    how = "force stop (SIGKILL)" if force else f"{why or 'stop requested'} (SIGTERM)"
     if entry.state in SIGNALLABLE_STATES:
         ledger.transition(topic, TopicState.STOPPING, reason=how)
     if not task.exiting:
         timeout = supervisor.config.stop_timeout_s
         supervisor.run_job(task.process.stop(timeout, force=force))
     return Outcome({"topic_id": topic, "state": "stopping"}, f"{topic}: stopping ({how})")
+
+
+def flatten(supervisor: Supervisor, why: str) -> int:
+    """Stop every worker gracefully (the daily loss limit's FLATTEN); returns how many.
+
+    Each worker cancels its orders and exits; its position is held, not sold (the worker has
+    no sell-everything command). The topics end ``stopped``: ``retry`` starts them again.
+    """
+    topics = [
+        task.topic_id
+        for task in supervisor.tasks.values()
+        if not task.exiting and not task.stop_requested
+    ]
+    for topic in topics:
+        with contextlib.suppress(ControlError):  # already on its way out
+            stop(supervisor, topic, why=why)
+    return len(topics)
 
 
 def retry(supervisor: Supervisor, topic: str) -> Outcome:
@@ -117,7 +136,8 @@ async def panic(supervisor: Supervisor) -> Outcome:
     """``panic``: pause launching, SIGKILL every worker, cancel every order, and confirm.
 
     The workers die first (no order sender may be left), then ``panic.cancel_everything``
-    cancels the whole account's orders and re-reads until the exchange lists none. The killed
+    cancels the whole account's orders through the supervisor's own account client (the one
+    that sends the order heartbeat) and re-reads until the exchange lists none. The killed
     topics end ``stopped`` (swept again by the exit handling); queued ones wait, paused.
     """
     supervisor.paused = True
@@ -134,19 +154,11 @@ async def panic(supervisor: Supervisor) -> Outcome:
     )
     killed = sum(isinstance(code, int) for code in codes)
     supervisor.wake()
-    key, urls = supervisor.key, supervisor.urls
-    if key is None or key.key is None or urls is None:
+    account = supervisor.account
+    if account is None:
         note = "no key in this mode: no order rests at the exchange"
         return Outcome({"confirmed": True, "workers_killed": killed, "note": note}, note)
-    credentials = None if key.credentials is None else key.credentials.to_sdk()
-    try:
-        client = await create_async_secure_client(key.key.reveal(), urls, credentials=credentials)
-    except sdk_errors.PolymarketError as error:
-        raise translate_sdk_error(error, f"{urls.clob_url} authenticate") from error
-    try:
-        report = await cancel_everything(client, timeout_s=PANIC_TIMEOUT_S)
-    finally:
-        await client.close()
+    report = await cancel_everything(account.client, timeout_s=PANIC_TIMEOUT_S)
     report = replace(report, workers_killed=killed)
     return Outcome(report.to_json(), report.describe())
 
@@ -179,4 +191,4 @@ def _exit(supervisor: Supervisor) -> Outcome:
     return Outcome(None, "exiting: stopping every worker")
 
 
-__all__ = ["panic", "register_handlers", "retry", "set_concurrency", "stop"]
+__all__ = ["flatten", "panic", "register_handlers", "retry", "set_concurrency", "stop"]

@@ -5,6 +5,8 @@ In drill mode without either, a throwaway key is created once in the data direct
 (``drill_wallet.key``, mode 0600) and workers get its *path* in ``POLYMAKER_KEY_FILE``: the key
 itself is never put in argv, PARAMS or a log. Live mode refuses to start without a key; paper
 mode uses none (its workers simulate fills, and the supervisor must not sweep a real account).
+Once the supervisor has authenticated (``account.open_account``) it adds the path of the shared
+credentials file (``POLYMAKER_CREDS_FILE``) to the workers' environment.
 """
 
 from __future__ import annotations

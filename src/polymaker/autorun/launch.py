@@ -43,6 +43,7 @@ class MarketDetails:
     question: str = ""
     event_title: str = ""
     event_slug: str | None = None
+    ask: str | None = None  # the chosen side's best ask at the screen (the likely entry)
 
     @property
     def token_id(self) -> str:
@@ -78,6 +79,7 @@ def details_from_topic(topic: Mapping[str, Any]) -> MarketDetails:
         question=str(topic.get("question") or ""),
         event_title=str(topic.get("event_title") or ""),
         event_slug=text("event_slug"),
+        ask=text("ask"),
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,9 @@ class LedgerEntry(_Record):
     attempts: restarts since it was last queued (compared with ``restart.max_retries``).
     starts: launches ever. next_start_at: when a ``backoff`` topic restarts.
     stopped_by_user: set on entering ``stopped``, cleared only by an explicit retry.
+    position_left / open_orders_left: what the last sweep of the market found (shares of the
+    traded outcome, as a decimal string in the file; orders still open); None = not swept yet
+    or the sweep failed. Files written before these fields existed read as None.
     """
 
     topic_id: str
@@ -68,6 +72,8 @@ class LedgerEntry(_Record):
     stopped_by_user: bool = False
     next_start_at: AwareDatetime | None = None
     condition_id: str | None = None
+    position_left: Decimal | None = None
+    open_orders_left: int | None = Field(default=None, ge=0)
     history: tuple[TransitionRecord, ...] = ()
 
 
@@ -231,9 +237,18 @@ class Ledger:
         )
 
     def enqueue(
-        self, topic_id: str, *, reason: str, condition_id: str | None = None
+        self,
+        topic_id: str,
+        *,
+        reason: str,
+        condition_id: str | None = None,
+        front: bool = False,
     ) -> LedgerEntry:
-        """Add a topic at the back of the queue: a new entry, or a re-queue of a known one."""
+        """Add a topic to the queue: a new entry, or a re-queue of a known one.
+
+        At the back (FIFO) unless ``front``: a resumed topic (it may hold a position) goes
+        before the topics that were never started.
+        """
         if topic_id not in self._entries:
             now = self._clock()
             record = TransitionRecord(at=now, old=None, new=TopicState.QUEUED, reason=reason)
@@ -246,11 +261,11 @@ class Ledger:
                 condition_id=condition_id,
                 history=(record,),
             )
-            self._queue.append(topic_id)
+            self._queue.insert(0 if front else len(self._queue), topic_id)
             self._from_history.discard(topic_id)
             self._save(now)
             return self._entries[topic_id]
-        return self.transition(topic_id, TopicState.QUEUED, reason=reason)
+        return self.transition(topic_id, TopicState.QUEUED, reason=reason, front=front)
 
     def transition(
         self,
@@ -260,10 +275,12 @@ class Ledger:
         reason: str,
         exit_code: int | None = None,
         next_start_at: datetime | None = None,
+        front: bool = False,
     ) -> LedgerEntry:
         """Move a topic to ``new`` (``TransitionError`` if the table forbids it) and save.
 
-        Side effects by target: ``queued`` goes to the back of the queue with attempts reset
+        Side effects by target: ``queued`` goes to the back of the queue (the front with
+        ``front``) with attempts reset
         and ``stopped_by_user`` cleared; ``starting`` counts a start; ``backoff`` counts an
         attempt and needs ``next_start_at``; ``stopped`` sets ``stopped_by_user``.
         ``exit_code`` records an exit (code and time).
@@ -280,9 +297,19 @@ class Ledger:
         if entry.state is TopicState.QUEUED:
             self._queue.remove(topic_id)
         if new is TopicState.QUEUED:
-            self._queue.append(topic_id)
+            self._queue.insert(0 if front else len(self._queue), topic_id)
         self._from_history.discard(topic_id)
         self._save(now)
+        return self._entries[topic_id]
+
+    def record_left(
+        self, topic_id: str, *, position: Decimal | None, open_orders: int | None
+    ) -> LedgerEntry:
+        """Record what a sweep left in the market (None = unknown: the sweep failed)."""
+        entry = self._entries[topic_id]
+        update = {"position_left": position, "open_orders_left": open_orders}
+        self._entries[topic_id] = entry.model_copy(update=update)
+        self._save(self._clock())
         return self._entries[topic_id]
 
     def clear_attempts(self, topic_id: str) -> LedgerEntry:

@@ -40,8 +40,8 @@ ONE = Decimal(1)
 class AccountLimits:
     """The configured limits; None = that limit is off.
 
-    flatten_on_daily_loss: when the daily loss limit is reached, flatten (stop every worker
-    and exit positions) instead of only pausing launches. Not in ``GlobalConfig`` yet: pass it.
+    flatten_on_daily_loss: when the daily loss limit is reached, also stop every worker
+    gracefully (``GlobalConfig.flatten_on_daily_loss``); their positions are then held.
     """
 
     max_total_exposure_usdc: Decimal | None = None
@@ -50,15 +50,13 @@ class AccountLimits:
     flatten_on_daily_loss: bool = False
 
     @classmethod
-    def from_config(
-        cls, config: GlobalConfig, *, flatten_on_daily_loss: bool = False
-    ) -> AccountLimits:
+    def from_config(cls, config: GlobalConfig) -> AccountLimits:
         """The limits of ``config/global_config.json``."""
         return cls(
             max_total_exposure_usdc=config.max_total_exposure_usdc,
             max_markets_held=config.max_markets_held,
             daily_loss_limit_usdc=config.daily_loss_limit_usdc,
-            flatten_on_daily_loss=flatten_on_daily_loss,
+            flatten_on_daily_loss=config.flatten_on_daily_loss,
         )
 
 
@@ -121,7 +119,7 @@ class LossAction(StrEnum):
 
     NONE = "none"  # under the limit (or no limit)
     PAUSE = "pause"  # pause launching until 00:00 UTC; running workers keep running
-    FLATTEN = "flatten"  # pause, and stop every worker / exit every position
+    FLATTEN = "flatten"  # pause, and stop every worker gracefully (positions are held)
 
 
 def worst_case_exposure(max_position_shares: Decimal, price: Decimal) -> Decimal:

@@ -74,6 +74,18 @@ def status_document(supervisor: Supervisor) -> dict[str, Any]:
     }
 
 
+def embedded_info(supervisor: Supervisor) -> dict[str, Any] | None:
+    """The embedded drill exchange's pid and files, for ``run_state.json``."""
+    embedded = supervisor.embedded
+    if embedded is None or embedded.pid is None:
+        return None
+    return {
+        "pid": embedded.pid,
+        "url_file": str(embedded.url_file),
+        "log_file": str(embedded.log_file),
+    }
+
+
 def run_state_document(supervisor: Supervisor) -> dict[str, Any]:
     """The ``run_state.json`` snapshot (without its version key)."""
     ledger = supervisor.ledger
@@ -95,7 +107,7 @@ def run_state_document(supervisor: Supervisor) -> dict[str, Any]:
             "last_sweep": None if sweep is None else sweep.describe(),
             "market": None if details is None else details.to_json(),
         }
-    embedded = supervisor.embedded_info()
+    embedded = embedded_info(supervisor)
     return {
         "updated_at": iso(datetime.now(UTC)),
         "mode": str(supervisor.mode),
@@ -106,8 +118,16 @@ def run_state_document(supervisor: Supervisor) -> dict[str, Any]:
         "exchange": None if supervisor.urls is None else supervisor.urls.model_dump(),
         "embedded_exchange": embedded,
         "queue": [] if ledger is None else list(ledger.queue),
+        "limits": supervisor.guard.summary(),
         "tasks": tasks,
     }
 
 
-__all__ = ["STATUS_KEYS", "iso", "run_state_document", "status_document", "status_row"]
+__all__ = [
+    "STATUS_KEYS",
+    "embedded_info",
+    "iso",
+    "run_state_document",
+    "status_document",
+    "status_row",
+]

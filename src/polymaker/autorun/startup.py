@@ -2,18 +2,21 @@
 
 Recovery (docs/operations.md "After a crash"): topics the ledger shows as active were left by a
 supervisor that died. Their workers, found by command line and verified before any signal,
-are stopped; their markets are swept; they are queued again so they resume (each worker takes
-over the position it finds). A drill exchange it left is killed after the same check.
+are stopped; their markets are swept; they are queued again, at the front of the queue, so
+they resume before new topics (each worker takes over the position it finds). A drill
+exchange it left is killed after the same check.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from polymaker.autorun import recovery
+from polymaker.autorun.account import open_account
 from polymaker.autorun.embedded import EmbeddedExchange, kill_stale_sim
 from polymaker.autorun.exits import sweep_note
 from polymaker.autorun.launch import details_from_topic
@@ -21,6 +24,7 @@ from polymaker.autorun.states import ACTIVE_STATES, TopicState
 from polymaker.autorun.sweeper import Sweeper
 from polymaker.config.global_config import Mode
 from polymaker.errors import ConfigError, StateFileError
+from polymaker.exchange.secrets import ENV_CREDS_FILE
 from polymaker.files import read_json_file
 
 if TYPE_CHECKING:
@@ -30,7 +34,11 @@ log = logging.getLogger("polymaker.autorun")
 
 
 async def start_exchange(supervisor: Supervisor, previous: dict[str, Any]) -> None:
-    """Kill a drill exchange a dead predecessor left; start ours or use the configured one."""
+    """Kill a drill exchange a dead predecessor left; start ours or use the configured one.
+
+    With a key (drill, live): authenticate once (``account.open_account``: credentials to
+    ``data/api_creds.json`` for the workers, the order heartbeat), then open the sweeper.
+    """
     embedded = previous.get("embedded_exchange")
     if isinstance(embedded, dict) and isinstance(embedded.get("pid"), int):
         await kill_stale_sim(embedded["pid"], Path(str(embedded.get("url_file"))))
@@ -43,11 +51,24 @@ async def start_exchange(supervisor: Supervisor, previous: dict[str, Any]) -> No
         )
         configured = await supervisor.embedded.start()
     supervisor.urls = configured
-    assert supervisor.key is not None
-    if supervisor.key.key is not None:
-        supervisor.sweeper = Sweeper.for_key(
-            supervisor.key.key, configured, supervisor.key.credentials
+    key = supervisor.key
+    assert key is not None
+    if key.key is not None:
+        account = await open_account(
+            key.key,
+            key.credentials,
+            configured,
+            data_dir=supervisor.paths.data_dir,
+            heartbeat=supervisor.config.order_heartbeat,
+            redactor=supervisor.options.redactor,
         )
+        supervisor.account = account
+        supervisor.key = replace(
+            key,
+            credentials=account.credentials,
+            extra_env={**key.extra_env, ENV_CREDS_FILE: str(account.creds_file)},
+        )
+        supervisor.sweeper = Sweeper.for_key(key.key, configured, account.credentials)
         await supervisor.sweeper.connect()
     log.info("exchange: %s", configured.clob_url)
 
@@ -61,7 +82,7 @@ async def recover(supervisor: Supervisor, previous: dict[str, Any]) -> None:
     active = ledger.in_state(ACTIVE_STATES)
     files = {entry.topic_id: supervisor.paths.params_file(entry.topic_id) for entry in active}
     found = recovery.find_workers(files.values())
-    for entry in active:
+    for entry in reversed(active):  # each goes to the front: they keep their ledger order
         pids = found.get(files[entry.topic_id], [])
         await recovery.kill_leftover_workers(pids, supervisor.config.stop_timeout_s)
         note = await sweep_note(supervisor, entry.topic_id)
@@ -69,6 +90,7 @@ async def recover(supervisor: Supervisor, previous: dict[str, Any]) -> None:
             entry.topic_id,
             TopicState.QUEUED,
             reason=f"resumed: the previous supervisor left it {entry.state}{note}",
+            front=True,
         )
     if active:
         log.warning("recovered %d topics left active by the previous supervisor", len(active))

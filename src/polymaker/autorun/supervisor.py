@@ -5,9 +5,12 @@ launches what the scheduler allows; screening, stops, sweeps and control command
 that run beside it, so none of them delays monitoring (the reference slept on its one thread,
 4.2). Start-up: lock the data directory, load the ledger (a corrupt one stops here, untouched),
 resolve the key, start the exchange (embedded drill exchange when no URL is configured),
-recover what a dead predecessor left, then serve the control socket. Exit (SIGINT, SIGTERM,
+authenticate once for the account (``account``: shared credentials, the order heartbeat),
+recover what a dead predecessor left, then serve the control socket. Every tick also applies
+the account limits (``guard``): launches they refuse wait in the queue. Exit (SIGINT, SIGTERM,
 ``exit``): stop launching, stop every worker in parallel, sweep their markets, write the ledger
-and ``run_state.json``, stop the embedded exchange. Transitions and their edges: ``states``.
+and ``run_state.json``, stop the order heartbeat, stop the embedded exchange. Transitions and
+their edges: ``states``.
 """
 
 from __future__ import annotations
@@ -21,17 +24,21 @@ import signal
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from polymaker.autorun import recovery
+from polymaker.autorun.account import Account
 from polymaker.autorun.control import ControlRequest, ControlServer
 from polymaker.autorun.embedded import EmbeddedExchange
 from polymaker.autorun.exits import handle_exit, record_exit
-from polymaker.autorun.handlers import register_handlers
+from polymaker.autorun.guard import LimitGuard, strategy_worst_case
+from polymaker.autorun.handlers import flatten, register_handlers
 from polymaker.autorun.keys import WorkerKey, worker_key
 from polymaker.autorun.launch import MarketDetails, build_params, details_from_topic, launch
 from polymaker.autorun.ledger import Ledger, utc_now
+from polymaker.autorun.limits import AccountLimits
 from polymaker.autorun.lock import SupervisorLock
 from polymaker.autorun.monitor import Task
 from polymaker.autorun.repl import run_repl
@@ -96,6 +103,11 @@ class Supervisor:
         self.key: WorkerKey | None = None
         self.embedded: EmbeddedExchange | None = None
         self.sweeper: Sweeper | None = None
+        self.account: Account | None = None
+        self.guard = LimitGuard(
+            AccountLimits.from_config(config), paths.status_dir, paths.data_dir, utc_now()
+        )
+        self._worst_cases: dict[str, Decimal] = {}
         self._wake = asyncio.Event()
         self._screens = ScreenLoop(None, self.poll_s, self._accept, self.rng)
         self._jobs: set[asyncio.Task[Any]] = set()
@@ -190,6 +202,9 @@ class Supervisor:
                 self._watch(task)
             except Exception:  # one topic's trouble must not stall the others
                 log.exception("%s: monitoring failed", task.topic_id)
+        self.guard.observe(now)
+        if self.guard.take_flatten():
+            flatten(self, "daily loss limit (flatten_on_daily_loss)")
         if not self.exit_requested.is_set():
             self._launch_due(now)
         loop_time = asyncio.get_running_loop().time()
@@ -247,11 +262,20 @@ class Supervisor:
             if topic not in self._waiting_logged:
                 self._waiting_logged.add(topic)
                 log.warning("%s is queued but its market details are unknown; waiting", topic)
-        for topic in plan.start[:LAUNCHES_PER_TICK]:
+        admitted = self.guard.admit(plan.start, list(self.tasks), self._worst_case)
+        for topic in admitted[:LAUNCHES_PER_TICK]:
             try:
                 self._launch(topic)
             except Exception:  # e.g. a full disk: the topic stays queued, the loop goes on
                 log.exception("%s: launch failed", topic)
+
+    def _worst_case(self, topic: str) -> Decimal:
+        """``max_position_shares`` x the screened ask (cached: the strategy is fixed per run)."""
+        if topic not in self._worst_cases:
+            self._worst_cases[topic] = strategy_worst_case(
+                self.strategy, topic, self.details.get(topic), self.paths.strategy_config
+            )
+        return self._worst_cases[topic]
 
     def _launch(self, topic: str) -> None:
         ledger = self._ledger
@@ -362,6 +386,8 @@ class Supervisor:
         await self.server.close()
         if self.sweeper is not None:
             await self.sweeper.aclose()
+        if self.account is not None:  # after every worker stopped and every sweep
+            await self.account.close()
         if self.embedded is not None:
             await self.embedded.stop()
         log.info("supervisor stopped")
@@ -389,17 +415,6 @@ class Supervisor:
     def run_job(self, coroutine: Coroutine[Any, Any, Any]) -> None:
         """Public for the control handlers: a stop runs beside the loop."""
         self._run_job(coroutine, exit_job=True)
-
-    def embedded_info(self) -> dict[str, Any] | None:
-        """The embedded drill exchange's pid and files, for ``run_state.json``."""
-        embedded = self.embedded
-        if embedded is None or embedded.pid is None:
-            return None
-        return {
-            "pid": embedded.pid,
-            "url_file": str(embedded.url_file),
-            "log_file": str(embedded.log_file),
-        }
 
     def write_run_state(self) -> None:
         """Write ``data/run_state.json`` (tasks, pids, states, log paths) atomically."""

@@ -162,6 +162,20 @@ class DrillSection(ConfigModel):
     balance_usdc: Usdc = Decimal("1000")
 
 
+class OrderHeartbeatSection(ConfigModel):
+    """The venue's dead-man switch, sent by the supervisor alone (never by a worker).
+
+    enabled: in drill and live mode the supervisor sends ``POST /v1/heartbeats`` for the
+    account's API key from start-up to exit; once armed, the exchange cancels every open order
+    of the key ~10 s after the last accepted heartbeat (a dead host or supervisor leaves no
+    resting order behind). Ignored in paper mode (no order rests at the exchange).
+    interval_s: period between heartbeats, 1..8 s (the venue's timeout is ~10 s).
+    """
+
+    enabled: StrictBool = False
+    interval_s: Annotated[float, Strict(), Field(ge=1, le=8, allow_inf_nan=False)] = 5.0
+
+
 class GlobalConfig(ConfigModel):
     """The whole of ``config/global_config.json`` (documented key by key in docs/configuration.md).
 
@@ -174,6 +188,8 @@ class GlobalConfig(ConfigModel):
     max_total_exposure_usdc: cap on the sum of all positions at cost (null = off).
     max_markets_held: cap on markets holding a position at once (null = off).
     daily_loss_limit_usdc: realized loss per UTC day that pauses launching (null = off).
+    flatten_on_daily_loss: on reaching the daily loss limit also stop every worker gracefully
+    (their positions are then held, not sold). order_heartbeat: the dead-man switch (above).
     log_max_bytes, log_backups: size-based rotation of every log file.
     status_interval_s: period of the status table / ``run_state.json`` snapshot.
     """
@@ -191,6 +207,8 @@ class GlobalConfig(ConfigModel):
     max_total_exposure_usdc: Usdc | None = None
     max_markets_held: StrictInt | None = Field(default=None, ge=1)
     daily_loss_limit_usdc: Usdc | None = None
+    flatten_on_daily_loss: StrictBool = False
+    order_heartbeat: OrderHeartbeatSection = OrderHeartbeatSection()
     log_max_bytes: StrictInt = Field(default=10_000_000, ge=10_000)
     log_backups: StrictInt = Field(default=5, ge=0, le=100)
     drill: DrillSection = DrillSection()
@@ -368,6 +386,7 @@ __all__ = [
     "ExchangeSection",
     "GlobalConfig",
     "Mode",
+    "OrderHeartbeatSection",
     "PathsSection",
     "ResolvedPaths",
     "RestartSection",
