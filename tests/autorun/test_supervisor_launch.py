@@ -108,3 +108,32 @@ def test_live_refuses_to_start_without_a_key(tmp_path: Path) -> None:
 def test_paper_uses_no_key_even_when_one_is_set(tmp_path: Path) -> None:
     key = worker_key(Mode.PAPER, tmp_path, environ={ENV_PRIVATE_KEY: "0x" + "ab" * 32})
     assert key.key is None and key.extra_env == {}
+
+
+def test_drill_strategy_overrides_are_applied_last(tmp_path: Path) -> None:
+    params = build_params(
+        details_from_topic(TOPIC), defaults=DEFAULTS, strategy_file="s.json", mode=Mode.DRILL,
+        urls=DRILL, paths=_paths(tmp_path), overrides={"order_size": 12, "cooldown_s": 10},
+        overrides_file="g.json",
+    )  # fmt: skip
+    assert str(params.strategy.order_size) == "12" and params.strategy.cooldown_s == 10
+    assert str(params.strategy.profit_pct) == "0.015"  # the pattern layer is still there
+
+
+def test_an_override_that_breaks_the_params_names_its_section(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        build_params(
+            details_from_topic(TOPIC), defaults=DEFAULTS, strategy_file="s.json",
+            mode=Mode.DRILL, urls=DRILL, paths=_paths(tmp_path),
+            overrides={"max_position_shares": 1}, overrides_file="g.json",
+        )  # fmt: skip
+    assert info.value.key is not None and info.value.key.startswith("drill.strategy_overrides")
+
+
+def test_the_embedded_exchange_gets_the_drill_liveliness(tmp_path: Path) -> None:
+    from polymaker.autorun.embedded import sim_argv
+    from polymaker.config.global_config import DrillSection
+
+    argv = sim_argv(DrillSection(volatility=10.0, takers_per_minute=60.0), tmp_path / "u.json")
+    assert argv[argv.index("--volatility") + 1] == "10.0"
+    assert argv[argv.index("--takers-per-minute") + 1] == "60.0"

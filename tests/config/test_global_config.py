@@ -275,3 +275,20 @@ def test_per_topic_files(tmp_path):
     assert resolved.status_file("m-1") == root / "data" / "status" / "m-1.json"
     assert resolved.params_file("m-1") == root / "data" / "params" / "m-1.json"
     assert resolved.topic_log("a/b") == root / "logs" / "topics" / "a_b.log"
+
+
+def test_drill_liveliness_and_strategy_overrides_are_read(tmp_path):
+    drill = {"volatility": 10, "takers_per_minute": 60, "strategy_overrides": {"drop_pct": 0.005}}
+    config = _load(tmp_path, {"drill": drill})
+    assert (config.drill.volatility, config.drill.takers_per_minute) == (10.0, 60.0)
+    assert config.drill.strategy_overrides == {"drop_pct": 0.005}
+
+
+def test_an_unknown_drill_strategy_override_fails_at_load(tmp_path):
+    error = _error(tmp_path, {"drill": {"strategy_overrides": {"drop_pc": 0.005}}})
+    assert error.key == "drill.strategy_overrides" and "drop_pc" in str(error)
+
+
+def test_an_invalid_drill_strategy_override_fails_at_load(tmp_path):
+    error = _error(tmp_path, {"drill": {"strategy_overrides": {"profit_pct": -1}}})
+    assert error.key == "drill.strategy_overrides.profit_pct"

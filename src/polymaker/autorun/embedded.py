@@ -56,6 +56,10 @@ def sim_argv(drill: DrillSection, url_file: Path) -> list[str]:
         str(drill.speed),
         "--balance",
         str(drill.balance_usdc),
+        "--volatility",
+        str(drill.volatility),
+        "--takers-per-minute",
+        str(drill.takers_per_minute),
     ]
 
 

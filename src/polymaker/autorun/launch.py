@@ -17,7 +17,7 @@ from typing import Any
 
 from polymaker.autorun.processes import WorkerProcess, spawn_worker
 from polymaker.config.global_config import Mode, ResolvedPaths
-from polymaker.config.strategy_defaults import StrategyDefaults, strategy_for
+from polymaker.config.strategy_defaults import StrategyDefaults, strategy_for, validate_params
 from polymaker.config.worker_params import WorkerParams, parse_worker_params
 from polymaker.exchange.urls import ExchangeUrls
 from polymaker.files import atomic_write_json
@@ -96,8 +96,14 @@ def build_params(
     mode: Mode,
     urls: ExchangeUrls,
     paths: ResolvedPaths,
+    overrides: Mapping[str, Any] | None = None,
+    overrides_file: Path | str | None = None,
 ) -> WorkerParams:
-    """The validated PARAMS of one launch; ``ConfigError`` names the key that is wrong."""
+    """The validated PARAMS of one launch; ``ConfigError`` names the key that is wrong.
+
+    ``overrides`` (the global config's ``drill.strategy_overrides``, given only for the embedded
+    drill exchange) are applied last, on top of default <- patterns <- topic overrides.
+    """
     strategy = strategy_for(
         defaults,
         topic_id=details.topic_id,
@@ -106,6 +112,9 @@ def build_params(
         event_slug=details.event_slug,
         file=strategy_file,
     )
+    if overrides:
+        merged = {**strategy.model_dump(mode="json", exclude_none=True), **overrides}
+        strategy = validate_params(merged, file=overrides_file, section="drill.strategy_overrides")
     document: dict[str, Any] = {
         "topic_id": details.topic_id,
         "condition_id": details.condition_id,

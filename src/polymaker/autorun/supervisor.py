@@ -277,6 +277,15 @@ class Supervisor:
             )
         return self._worst_cases[topic]
 
+    def _drill_overrides(self) -> dict[str, Any]:
+        """``drill.strategy_overrides`` for workers on the embedded drill exchange, else none."""
+        if self.mode != "drill" or not self.config.exchange.is_embedded:
+            return {}
+        return {
+            "overrides": self.config.drill.strategy_overrides,
+            "overrides_file": self.options.config_file,
+        }
+
     def _launch(self, topic: str) -> None:
         ledger = self._ledger
         details = self.details[topic]
@@ -291,6 +300,7 @@ class Supervisor:
                 mode=self.mode,
                 urls=self.urls,
                 paths=self.paths,
+                **self._drill_overrides(),
             )
         except ConfigError as error:
             ledger.transition(topic, TopicState.STARTING, reason=attempt)

@@ -154,12 +154,33 @@ class DrillSection(ConfigModel):
 
     markets: simulated markets created at start. seed: RNG seed (same seed, same run).
     speed: simulated-time multiplier (1.0 = real time). balance_usdc: the drill account's cash.
+    volatility: fair-price volatility in logit units per sqrt(simulated day) (the exchange's
+    default 0.8 moves a favourite about a tick an hour; 10 about a tick a minute).
+    takers_per_minute: background taker orders per simulated minute in a watched market.
+    strategy_overrides: strategy keys applied on top of config/strategy_defaults.json for
+    workers on the embedded exchange only (never in paper or live mode), so a rehearsal can
+    trade quickly without changing the parameters used with real money.
     """
 
-    markets: StrictInt = Field(default=6, ge=1, le=500)
+    markets: StrictInt = Field(default=300, ge=1, le=20_000)
     seed: StrictInt = 42
     speed: Seconds = 1.0
     balance_usdc: Usdc = Decimal("1000")
+    volatility: Annotated[float, Strict(), Field(ge=0, le=50, allow_inf_nan=False)] = 0.8
+    takers_per_minute: Annotated[float, Strict(), Field(ge=0, le=600, allow_inf_nan=False)] = 3.0
+    strategy_overrides: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("strategy_overrides")
+    @classmethod
+    def _known_strategy_keys(cls, overrides: dict[str, Any]) -> dict[str, Any]:
+        # Checked at load so a typo fails at start-up, not at the first launch.
+        from polymaker.config.strategy import StrategyParams
+
+        unknown = sorted(set(overrides) - set(StrategyParams.model_fields))
+        if unknown:
+            raise ValueError(f"unknown strategy key '{unknown[0]}' (see docs/strategy.md)")
+        StrategyParams.model_validate(overrides)
+        return overrides
 
 
 class OrderHeartbeatSection(ConfigModel):
