@@ -30,6 +30,7 @@ from polymaker.autorun.control import send_command
 from polymaker.drill.testing import running_sim
 from polymaker.errors import ControlError
 from polymaker.exchange.urls import ExchangeUrls
+from tests.polling import wait_for
 
 FILTER: dict[str, Any] = {
     "min_end_hours": 1,
@@ -55,18 +56,6 @@ STRATEGY: dict[str, Any] = {
         "cooldown_s": 5,
     }
 }
-
-
-def wait_for(predicate: Callable[[], Any], timeout_s: float, what: str) -> Any:
-    """Poll until ``predicate()`` is truthy; fail naming ``what``."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
-        time.sleep(0.1)
 
 
 @dataclass

@@ -30,6 +30,7 @@ from polymaker.drill.server import SimOptions
 from polymaker.drill.simulator import HOUSE_MAKER, HOUSE_TAKER
 from polymaker.drill.testing import InProcessSim, in_process_sim
 from polymaker.exchange.sdk import create_secure_client
+from tests.polling import wait_for
 
 FAST_STRATEGY: dict[str, Any] = {
     "order_size": 5,
@@ -49,18 +50,6 @@ FAST_STRATEGY: dict[str, Any] = {
     "settle_poll_s": 0.5,
     "max_retry_backoff_s": 2,
 }
-
-
-def wait_for(predicate: Callable[[], Any], timeout_s: float = 10.0, what: str = "") -> Any:
-    """Poll ``predicate`` until it returns something truthy; fail with ``what`` on timeout."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
-        time.sleep(0.05)
 
 
 @dataclass
