@@ -15,7 +15,7 @@ from eth_account import Account
 
 from polymaker.drill.routes_common import book_hash
 from polymaker.drill.server import SimOptions
-from polymaker.drill.testing import InProcessSim, in_process_sim
+from polymaker.drill.testing import InProcessSim, fill_as_maker, in_process_sim
 from polymaker.exchange.sdk import create_secure_client
 from tests.conftest import load_fixture
 
@@ -102,19 +102,7 @@ def captured() -> Iterator[tuple[InProcessSim, dict[str, Any]]]:
                 )
                 out["ws_book"] = orjson.loads(await mws.recv())[0]
                 await asyncio.to_thread(
-                    maker.place_limit_order,
-                    asset_id=market.yes_token,
-                    price=price,
-                    size="5",
-                    side="BUY",
-                    post_only=True,
-                )
-                await asyncio.to_thread(
-                    taker.place_limit_order,
-                    asset_id=market.no_token,
-                    price=1 - price,
-                    size="5",
-                    side="BUY",
+                    fill_as_maker, maker, taker, market.yes_token, market.no_token, price
                 )
                 frames = await _collect(
                     mws,

@@ -172,7 +172,7 @@ def test_drill_exchange_maker_fill_goes_matched_mined_confirmed() -> None:
     from eth_account import Account
 
     from polymaker.drill.server import SimOptions
-    from polymaker.drill.testing import in_process_sim
+    from polymaker.drill.testing import fill_as_maker, in_process_sim
     from polymaker.exchange.sdk import create_secure_client, signer_address
 
     with in_process_sim(SimOptions(markets=20, seed=5, settle_delays_ms=(100, 200))) as sim:
@@ -191,19 +191,7 @@ def test_drill_exchange_maker_fill_goes_matched_mined_confirmed() -> None:
                 await _next(feed, Reconnected)
                 await asyncio.sleep(0.1)  # the server registers the subscription
                 placed = await asyncio.to_thread(
-                    maker.place_limit_order,
-                    asset_id=market.yes_token,
-                    price=price,
-                    size="5",
-                    side="BUY",
-                    post_only=True,
-                )
-                await asyncio.to_thread(
-                    taker.place_limit_order,
-                    asset_id=market.no_token,
-                    price=1 - price,
-                    size="5",
-                    side="BUY",
+                    fill_as_maker, maker, taker, market.yes_token, market.no_token, price
                 )
                 order = await _next(feed, OrderEvent)
                 assert order.order.order_id == placed.order_id

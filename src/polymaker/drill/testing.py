@@ -113,3 +113,19 @@ def in_process_sim(options: SimOptions | None = None) -> Iterator[InProcessSim]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         loop.close()
+
+
+def fill_as_maker(
+    maker: Any, taker: Any, yes_token: str, no_token: str, price: Any, size: str = "5"
+) -> Any:
+    """Rest a post-only BUY YES for ``maker`` at ``price``, then cross it with ``taker``.
+
+    The taker buys NO at ``1 - price`` (on the complementary book that is a sell of YES), so the
+    maker is filled as a maker. Both are official SDK ``SecureClient``s; returns the maker's
+    placement response.
+    """
+    placed = maker.place_limit_order(
+        asset_id=yes_token, price=price, size=size, side="BUY", post_only=True
+    )
+    taker.place_limit_order(asset_id=no_token, price=1 - price, size=size, side="BUY")
+    return placed
