@@ -132,6 +132,10 @@ class Drill:
         finally:
             self.sim.call(install, FaultPlan())
 
+    def websocket_count(self) -> int:
+        """How many WebSocket connections the exchange holds right now."""
+        return self.sim.call(lambda: len(self.sim.venue.hub.conns))
+
     def drop_websockets(self) -> int:
         """Close every WebSocket connection of the exchange (as an edge reset would)."""
 

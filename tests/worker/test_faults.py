@@ -30,6 +30,8 @@ def test_websocket_drop_mid_run_recovers_and_catches_up_on_missed_fills(
     counterparty.buy(market.no, "0.30", "20", post_only=True)
     worker = workers.start(workers.params(market, strategy=THRESHOLD))
     worker.wait_status(_resting_buy, what="a resting buy")
+    # The buy can rest before both feeds finished connecting; drop them only once both are up.
+    wait_for(lambda: drill.websocket_count() >= 2, timeout_s=10, what="market and user feeds")
 
     # Every connection drops; while the worker reconnects the buy fills (no event replay).
     with drill.faults("ws_disconnect=schedule:0s-2s"):
