@@ -43,7 +43,7 @@ FRAMES = [
 ]
 
 
-async def _next(feed: UserFeed, kind: type, timeout: float = 3.0) -> Any:
+async def _next(feed: UserFeed, kind: type, timeout: float = 10.0) -> Any:
     async with asyncio.timeout(timeout):
         async for event in feed:
             if isinstance(event, kind):
@@ -51,7 +51,7 @@ async def _next(feed: UserFeed, kind: type, timeout: float = 3.0) -> Any:
     raise AssertionError("feed ended")
 
 
-async def _until(condition: Any, timeout: float = 3.0) -> None:
+async def _until(condition: Any, timeout: float = 10.0) -> None:
     """Wait until the server side caught up (it handles frames in its own task)."""
     async with asyncio.timeout(timeout):
         while not condition():
