@@ -8,6 +8,8 @@ instead of reaching production.
 
 Clients are created for a plain EOA wallet (``wallet = signer address``): the SDK then makes no
 relayer call (no deposit-wallet lookup or deployment) and signs orders with signature type 0.
+Every client is built inside ``shared_default_tls`` (see ``tls.py``): its dozen HTTP clients
+share one TLS context instead of parsing the CA bundle a dozen times.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from polymarket import (
 from polymarket._internal.environment import PRODUCTION_CONFIG, create_environment
 from polymarket.models.clob import ApiKeyCreds
 
+from polymaker.exchange.tls import shared_default_tls
 from polymaker.exchange.urls import ExchangeUrls
 
 _DRILL_ENVIRONMENT_NAME = "polymaker-custom"
@@ -79,14 +82,15 @@ def create_secure_client(
     which case the SDK checks them with ``GET /auth/api-keys``. Raises the SDK's
     ``RequestRejectedError``/``TransportError`` when the exchange refuses or is unreachable.
     """
-    return SecureClient.create(
-        private_key=private_key,
-        wallet=signer_address(private_key),
-        environment=environment_for(urls),
-        credentials=credentials,
-        nonce=nonce,
-        logger=logger,
-    )
+    with shared_default_tls():
+        return SecureClient.create(
+            private_key=private_key,
+            wallet=signer_address(private_key),
+            environment=environment_for(urls),
+            credentials=credentials,
+            nonce=nonce,
+            logger=logger,
+        )
 
 
 async def create_async_secure_client(
@@ -98,28 +102,31 @@ async def create_async_secure_client(
     logger: logging.Logger | None = None,
 ) -> AsyncSecureClient:
     """The asyncio variant of :func:`create_secure_client`."""
-    return await AsyncSecureClient.create(
-        private_key=private_key,
-        wallet=signer_address(private_key),
-        environment=environment_for(urls),
-        credentials=credentials,
-        nonce=nonce,
-        logger=logger,
-    )
+    with shared_default_tls():
+        return await AsyncSecureClient.create(
+            private_key=private_key,
+            wallet=signer_address(private_key),
+            environment=environment_for(urls),
+            credentials=credentials,
+            nonce=nonce,
+            logger=logger,
+        )
 
 
 def create_public_client(
     urls: ExchangeUrls, *, logger: logging.Logger | None = None
 ) -> PublicClient:
     """An unauthenticated synchronous client (Gamma, CLOB market data, Data API)."""
-    return PublicClient(environment_for(urls), logger=logger)
+    with shared_default_tls():
+        return PublicClient(environment_for(urls), logger=logger)
 
 
 def create_async_public_client(
     urls: ExchangeUrls, *, logger: logging.Logger | None = None
 ) -> AsyncPublicClient:
     """An unauthenticated asyncio client."""
-    return AsyncPublicClient(environment_for(urls), logger=logger)
+    with shared_default_tls():
+        return AsyncPublicClient(environment_for(urls), logger=logger)
 
 
 __all__ = [
