@@ -13,6 +13,7 @@ from typing import Any
 import psutil
 import pytest
 
+from polymaker.autorun.recovery import find_spares
 from tests.autorun.test_e2e_support import Project, drill_exchange, project_factory, wait_for
 
 pytestmark = pytest.mark.integration
@@ -131,6 +132,9 @@ def test_a_restart_skips_handled_topics_and_starts_new_ones(
         assert ledger["autotest-s0"]["starts"] == 1
         assert ledger["autotest-s1"]["starts"] == 2, "the running topic resumed"
         assert ledger["autotest-s2"]["starts"] == 1
+        launches = (project.root / "logs" / "autorun.log").read_text()
+        assert "autotest-s2: launch, pid" in launches
+        assert "(a warm spare)" in launches.split("autotest-s2: launch, pid", 1)[1].split("\n")[0]
         # --command reaches the running supervisor instead of starting a second one.
         sent = project.command("run", "--command", "set concurrency 3", "--command", "pause")
         assert sent.returncode == 0, sent.stderr
@@ -156,4 +160,33 @@ def test_a_silent_worker_is_killed_and_restarted(tmp_path: Path, project_factory
         history = project.ledger()["topics"]["autotest-h0"]["history"]
         reasons = " | ".join(record["reason"] for record in history)
         assert "no heartbeat for" in reasons and "killed by SIGKILL; retry 1 of 3" in reasons
+        project.exit()
+
+
+def test_spares_left_by_a_killed_supervisor_exit_or_are_stopped(
+    tmp_path: Path, project_factory: Any
+) -> None:
+    with drill_exchange(tmp_path) as exchange:
+        exchange.add_market("w0")
+        project: Project = project_factory(exchange.urls)
+        first = project.start()
+        project.wait_topics(lambda t: _running(t, ["autotest-w0"]), 40, "the first worker")
+        exchange.add_market("w1")  # launched on the spare refilled after w0's launch
+        project.wait_topics(lambda t: _running(t, ["autotest-w0", "autotest-w1"]), 40, "w1")
+        [handed] = wait_for(lambda: project.workers().get("autotest-w1"), 10, "w1's worker")
+        assert handed in find_spares(project.data_dir), "w1 runs on a warm spare"
+        trading = {pid for pids in project.workers().values() for pid in pids}
+        idle = wait_for(
+            lambda: set(find_spares(project.data_dir)) - trading, 20, "a new idle spare"
+        )
+
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+        wait_for(lambda: not any(psutil.pid_exists(p) for p in idle), 30, "idle spares to exit")
+        assert psutil.pid_exists(handed), "a handed-over spare keeps trading, like any worker"
+
+        project.start()
+        project.wait_topics(lambda t: _running(t, ["autotest-w0", "autotest-w1"]), 40, "recovery")
+        assert not any(psutil.pid_exists(pid) for pid in trading), "leftover workers stopped"
+        assert all(len(pids) == 1 for pids in project.workers().values())
         project.exit()

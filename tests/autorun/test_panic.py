@@ -31,6 +31,7 @@ from polymaker.drill.testing import InProcessSim, in_process_sim
 from polymaker.exchange.sdk import create_async_secure_client, signer_address
 from polymaker.exchange.urls import ExchangeUrls
 from polymaker.files import atomic_write_bytes, atomic_write_json
+from polymaker.worker.handoff import spare_argv
 
 END = "2030-01-01T00:00:00Z"
 
@@ -292,15 +293,19 @@ def test_cli_without_supervisor_kills_leftover_workers(
     config = _config(tmp_path, None)
     params = tmp_path / "data" / "params" / "left-over.json"
     atomic_write_json(params, {})
-    # Looks like ``python -m polymaker worker PARAMS`` to the command-line check.
-    argv = [sys.executable, "-c", "import time; time.sleep(60)", "polymaker", "worker", str(params)]
-    child = subprocess.Popen(argv, start_new_session=True)
+    # Look like ``python -m polymaker worker PARAMS`` and a spare of this data directory
+    # (``polymaker worker --await-params DATA``) to the command-line checks.
+    sleep = [sys.executable, "-c", "import time; time.sleep(60)"]
+    cold = [*sleep, "polymaker", "worker", str(params)]
+    spare = [*sleep, *spare_argv(sys.executable, tmp_path / "data")[2:]]
+    children = [subprocess.Popen(argv, start_new_session=True) for argv in (cold, spare)]
     try:
         time.sleep(0.2)
         assert cli_panic.run(_args(config)) == 0
-        assert json.loads(capsys.readouterr().out)["workers_killed"] == 1
-        assert child.wait(timeout=5) == -signal.SIGKILL
+        assert json.loads(capsys.readouterr().out)["workers_killed"] == 2
+        assert [child.wait(timeout=5) for child in children] == [-signal.SIGKILL] * 2
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(child.pid, signal.SIGKILL)
-        child.wait()
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait()

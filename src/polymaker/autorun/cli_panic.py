@@ -40,7 +40,7 @@ from polymaker.autorun.embedded import URL_FILE_NAME
 from polymaker.autorun.keys import DRILL_KEY_FILE_NAME
 from polymaker.autorun.panic import PANIC_TIMEOUT_S, PanicReport, cancel_everything
 from polymaker.autorun.processes import group_alive
-from polymaker.autorun.recovery import find_workers
+from polymaker.autorun.recovery import find_spares, find_workers
 from polymaker.config.global_config import (
     DEFAULT_GLOBAL_CONFIG,
     GlobalConfig,
@@ -141,6 +141,7 @@ async def _kill_leftover_workers(paths: ResolvedPaths) -> int:
     """
     params = sorted(paths.params_dir.glob("*.json")) if paths.params_dir.is_dir() else []
     pids = [pid for found in find_workers(params).values() for pid in found]
+    pids += find_spares(paths.data_dir)
     for pid in pids:
         with contextlib.suppress(ProcessLookupError):
             if os.getpgid(pid) == pid:

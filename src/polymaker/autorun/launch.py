@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from polymaker.autorun.processes import WorkerProcess, spawn_worker
+from polymaker.autorun.spares import SparePool
 from polymaker.config.global_config import Mode, ResolvedPaths
 from polymaker.config.strategy_defaults import StrategyDefaults, strategy_for, validate_params
 from polymaker.config.worker_params import WorkerParams, parse_worker_params
 from polymaker.exchange.urls import ExchangeUrls
 from polymaker.files import atomic_write_json
+from polymaker.worker.handoff import Handoff
 
 RAW_OUTPUT_SUFFIX = ".stdout.log"
 
@@ -167,8 +169,9 @@ def launch(
     paths: ResolvedPaths,
     extra_env: Mapping[str, str],
     log_max_bytes: int,
+    spares: SparePool | None = None,
 ) -> WorkerProcess:
-    """Write PARAMS and start ``polymaker worker`` (its raw stdout/stderr to a side file).
+    """Write PARAMS and hand them to a spare, else start ``polymaker worker`` cold.
 
     The worker rotates its own log (``log_file`` in PARAMS); pointing the child's stdout at
     that same file would keep writing to the rotated-away inode, so raw output (tracebacks
@@ -178,6 +181,11 @@ def launch(
     raw = raw_output_file(paths, params.topic_id)
     raw.parent.mkdir(parents=True, exist_ok=True)
     rotate_if_large(raw, log_max_bytes)
+    if spares is not None:
+        handoff = Handoff(params=params_path, output=raw)
+        process = spares.hand_over(handoff, topic_id=params.topic_id, log_file=raw)
+        if process is not None:
+            return process
     return spawn_worker(params_path, topic_id=params.topic_id, log_file=raw, extra_env=extra_env)
 
 

@@ -47,10 +47,13 @@ def worker_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 class WorkerProcess:
     """One launched worker; the supervisor owns it and is the only one to reap it."""
 
-    def __init__(self, popen: subprocess.Popen[bytes], topic_id: str, log_file: Path) -> None:
+    def __init__(
+        self, popen: subprocess.Popen[bytes], topic_id: str, log_file: Path, *, warm: bool = False
+    ) -> None:
         self._popen = popen
         self.topic_id = topic_id
         self.log_file = log_file
+        self.warm = warm  # a spare, started before its market (``spares``)
         self.started_monotonic = time.monotonic()
         try:
             self._create_time: float | None = psutil.Process(popen.pid).create_time()

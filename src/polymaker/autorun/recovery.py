@@ -4,7 +4,8 @@ The snapshot (tasks, pids, states, log paths, market details, the embedded excha
 written atomically after every launch and exit and every ``status_interval_s``. It is a
 convenience, not the source of truth (the ledger is): an unreadable snapshot is logged and
 ignored. At start-up, workers a dead supervisor left behind are found by their command line
-(``polymaker worker <their params file>``, checked with psutil before any signal, so a reused
+(``polymaker worker <their params file>``, or ``polymaker worker --await-params <data dir>``
+for spares and the workers they became; checked with psutil before any signal, so a reused
 pid is never hit) and their process groups are stopped.
 """
 
@@ -22,6 +23,7 @@ from polymaker.autorun.launch import MarketDetails, details_from_json
 from polymaker.autorun.processes import kill_orphan_group
 from polymaker.errors import StateFileError
 from polymaker.files import atomic_write_json, read_json_file
+from polymaker.worker.handoff import is_spare_cmdline
 
 log = logging.getLogger("polymaker.autorun.recovery")
 
@@ -88,6 +90,18 @@ def find_workers(params_files: Iterable[Path]) -> dict[Path, list[int]]:
     return found
 
 
+def find_spares(data_dir: Path) -> list[int]:
+    """Live spares of ``data_dir`` (idle, or running the market they were handed)."""
+    found = []
+    for process in psutil.process_iter(["cmdline", "status"]):
+        cmdline = process.info.get("cmdline") or []
+        if process.info.get("status") != psutil.STATUS_ZOMBIE and is_spare_cmdline(
+            cmdline, data_dir
+        ):
+            found.append(process.pid)
+    return found
+
+
 async def kill_leftover_workers(pids: Iterable[int], timeout_s: float) -> list[int]:
     """Stop the process groups of verified leftover workers (SIGTERM, then SIGKILL).
 
@@ -117,6 +131,7 @@ def _is_group_leader(pid: int) -> bool:
 __all__ = [
     "RUN_STATE_VERSION",
     "details_in_run_state",
+    "find_spares",
     "find_workers",
     "is_worker_cmdline",
     "kill_leftover_workers",

@@ -82,6 +82,10 @@ async def recover(supervisor: Supervisor, previous: dict[str, Any]) -> None:
     active = ledger.in_state(ACTIVE_STATES)
     files = {entry.topic_id: supervisor.paths.params_file(entry.topic_id) for entry in active}
     found = recovery.find_workers(files.values())
+    # Spares carry no params file on their command line; a handed-over one trades a topic of
+    # this data dir, so every spare left behind is stopped (SIGTERM first) before the sweeps.
+    spares = recovery.find_spares(supervisor.paths.data_dir)
+    await recovery.kill_leftover_workers(spares, supervisor.config.stop_timeout_s)
     for entry in reversed(active):  # each goes to the front: they keep their ledger order
         pids = found.get(files[entry.topic_id], [])
         await recovery.kill_leftover_workers(pids, supervisor.config.stop_timeout_s)

@@ -7,7 +7,8 @@ that run beside it, so none of them delays monitoring (the reference slept on it
 resolve the key, start the exchange (embedded drill exchange when no URL is configured),
 authenticate once for the account (``account``: shared credentials, the order heartbeat),
 recover what a dead predecessor left, then serve the control socket. Every tick also applies
-the account limits (``guard``): launches they refuse wait in the queue. Exit (SIGINT, SIGTERM,
+the account limits (``guard``): launches they refuse wait in the queue, and tops up the
+``spare_workers`` spares that new markets are handed to (``spares``). Exit (SIGINT, SIGTERM,
 ``exit``): stop launching, stop every worker in parallel, sweep their markets, write the ledger
 and ``run_state.json``, stop the order heartbeat, stop the embedded exchange. Transitions and
 their edges: ``states``.
@@ -41,10 +42,12 @@ from polymaker.autorun.ledger import Ledger, utc_now
 from polymaker.autorun.limits import AccountLimits
 from polymaker.autorun.lock import SupervisorLock
 from polymaker.autorun.monitor import Task
+from polymaker.autorun.processes import worker_env
 from polymaker.autorun.repl import run_repl
 from polymaker.autorun.scheduler import plan_starts
 from polymaker.autorun.screening import ScreenLoop, ScreenRequest
 from polymaker.autorun.snapshot import run_state_document
+from polymaker.autorun.spares import SparePool
 from polymaker.autorun.startup import recover, start_exchange
 from polymaker.autorun.states import (
     SIGNALLABLE_STATES,
@@ -60,6 +63,7 @@ from polymaker.exchange.urls import ExchangeUrls
 log = logging.getLogger("polymaker.autorun")
 
 TICK_S = 1.0
+SPARE_OUTPUT_FILE = "spare-workers.stdout.log"  # log dir: spare output before it has a topic
 LAUNCHES_PER_TICK = 10  # a fork storm of 200 Python starts would starve running workers
 
 
@@ -104,6 +108,7 @@ class Supervisor:
         self.embedded: EmbeddedExchange | None = None
         self.sweeper: Sweeper | None = None
         self.account: Account | None = None
+        self.spares: SparePool | None = None
         self.guard = LimitGuard(
             AccountLimits.from_config(config), paths.status_dir, paths.data_dir, utc_now()
         )
@@ -133,6 +138,7 @@ class Supervisor:
             try:
                 await start_exchange(self, previous)
                 await recover(self, previous)
+                self.spares = self._spare_pool()
                 register_handlers(self)
                 await self.server.start()
                 self._start_screening()
@@ -148,6 +154,15 @@ class Supervisor:
             self._remove_signals()
             lock.release()
         return 0
+
+    def _spare_pool(self) -> SparePool:
+        assert self.key is not None
+        return SparePool(
+            self.config.spare_workers,
+            data_dir=self.paths.data_dir,
+            output_file=self.paths.log_dir / SPARE_OUTPUT_FILE,
+            env=worker_env(self.key.extra_env),
+        )
 
     def _install_signals(self) -> None:
         loop = asyncio.get_running_loop()
@@ -207,6 +222,8 @@ class Supervisor:
             flatten(self, "daily loss limit (flatten_on_daily_loss)")
         if not self.exit_requested.is_set():
             self._launch_due(now)
+            if self.spares is not None:
+                self.spares.refill()
         loop_time = asyncio.get_running_loop().time()
         if loop_time - self._last_snapshot >= self.config.status_interval_s:
             self.write_run_state()
@@ -314,6 +331,7 @@ class Supervisor:
                 paths=self.paths,
                 extra_env=self.key.extra_env,
                 log_max_bytes=self.config.log_max_bytes,
+                spares=self.spares,
             )
         except Exception as error:  # no process: counted as a failed start, retried by policy
             log.error("%s: cannot start the worker: %s", topic, error)
@@ -327,7 +345,14 @@ class Supervisor:
             status_file=self.paths.status_file(topic),
             log_file=self.paths.topic_log(topic),
         )
-        log.info("%s: %s, pid %d, log %s", topic, attempt, process.pid, self.paths.topic_log(topic))
+        log.info(
+            "%s: %s, pid %d%s, log %s",
+            topic,
+            attempt,
+            process.pid,
+            " (a warm spare)" if process.warm else "",
+            self.paths.topic_log(topic),
+        )
         self.write_run_state()
 
     # ---- screening ------------------------------------------------------------------------
@@ -389,6 +414,8 @@ class Supervisor:
             if ledger and entry and entry.state in SIGNALLABLE_STATES and not task.exiting:
                 ledger.transition(task.topic_id, TopicState.STOPPING, reason="supervisor exit")
             stops.append(self._stop_for_exit(task))
+        if self.spares is not None:
+            stops.append(self.spares.close())
         await asyncio.gather(*stops, return_exceptions=True)
         await asyncio.gather(*self._exit_jobs, return_exceptions=True)
         if ledger is not None:

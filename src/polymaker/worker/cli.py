@@ -5,7 +5,8 @@ secrets from the environment (exit 2; given API credentials that are not the key
 too), the exchange client, the market check (exit 3), then the runtime. Paper mode reads no
 secret at all: its orders are simulated (``worker.venue``). Exit codes: 0 finished or
 stopped; 2 invalid params or secrets; 3 market not tradable; 1 any other failure (the
-supervisor may retry).
+supervisor may retry). ``--await-params DATA_DIR`` starts a spare that takes its PARAMS.json
+from stdin once its imports are done (``worker.handoff``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ from polymaker.exchange.secrets import (
 )
 from polymaker.exchange.trading import open_trading
 from polymaker.exchange.user_feed import ApiCredentials as FeedCredentials
+from polymaker.worker.handoff import AWAIT_FLAG, read_handoff, redirect_output
 from polymaker.worker.logsetup import configure_logging
 from polymaker.worker.runtime import EXIT_FAILURE, WorkerRuntime
 from polymaker.worker.status import StatusSnapshot, StatusWriter, WorkerState
@@ -45,12 +48,21 @@ log = logging.getLogger("polymaker.worker")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``PARAMS`` positional argument."""
+    """``PARAMS`` positional argument, or ``--await-params DATA_DIR`` for a spare."""
     parser.add_argument(
         "params",
         type=Path,
+        nargs="?",
         metavar="PARAMS.json",
         help="the market, side, strategy and exchange of this worker",
+    )
+    parser.add_argument(
+        AWAIT_FLAG,
+        dest="await_params",
+        type=Path,
+        metavar="DATA_DIR",
+        help="start as the supervisor's spare: import everything, then read PARAMS.json and "
+        "the raw output file from one JSON line on stdin (docs/worker.md)",
     )
 
 
@@ -120,9 +132,25 @@ def _failed_status(params: WorkerParams, writer: StatusWriter, error: str, code:
         log.error("cannot write the status file: %s", write_error)
 
 
+def _params_file(args: argparse.Namespace) -> Path | None:
+    """PARAMS.json from the command line or, for a spare, from the hand-over on stdin."""
+    if (args.params is None) == (args.await_params is None):
+        raise ConfigError(f"give PARAMS.json or {AWAIT_FLAG} DATA_DIR (exactly one)")
+    if args.params is not None:
+        return Path(args.params)
+    handoff = read_handoff(sys.stdin.buffer)
+    if handoff is None:
+        return None
+    redirect_output(handoff.output)
+    return handoff.params
+
+
 def run(args: argparse.Namespace) -> int:
     """Run one worker; returns the exit code (errors before trading are exit 2 or 1)."""
-    params = load_worker_params(args.params)
+    params_file = _params_file(args)
+    if params_file is None:
+        return 0  # a spare whose supervisor went away before handing it a market
+    params = load_worker_params(params_file)
     redactor = RedactingFilter()
     configure_logging(
         topic_id=params.topic_id, mode=params.mode, log_file=params.log_file, redactor=redactor
