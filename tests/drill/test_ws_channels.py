@@ -212,3 +212,36 @@ def test_user_channel_refuses_bad_credentials(quiet_sim) -> None:
 
     error, closed = asyncio.run(scenario())
     assert error == {"error": "Unauthorized/Invalid api key"} and closed
+
+
+def test_a_new_subscriber_gets_no_delta_older_than_its_snapshot() -> None:
+    # A long tick: the ladder the first /book builds is still unsent when the WS subscribes.
+    with in_process_sim(SimOptions(markets=40, seed=4, tick_ms=60_000)) as sim:
+        market = next(m for m in sim.venue.universe.markets if m.tradable and not m.neg_risk)
+        httpx.get(f"{sim.urls.clob_url}/book", params={"token_id": market.yes_token})
+        client = create_secure_client(Account.create().key.hex(), sim.urls)
+
+        async def scenario() -> tuple[Any, Any]:
+            async with websockets.connect(sim.urls.ws_market_url) as ws:
+                subscribe = {"type": "market", "assets_ids": [market.yes_token]}
+                await ws.send(orjson.dumps(subscribe).decode())
+                snapshot = await _recv(ws)
+                bid = Decimal(snapshot[0]["bids"][-1]["price"]) - Decimal("0.01")
+                await asyncio.to_thread(
+                    client.place_limit_order,
+                    asset_id=market.yes_token,
+                    price=bid,
+                    size="5",
+                    side="BUY",
+                    post_only=True,
+                )  # its fan-out also flushes whatever was still pending
+                return snapshot, await _recv(ws)
+
+        snapshot, first = asyncio.run(scenario())
+        before = _levels(snapshot[0]["bids"])
+        bid = Decimal(snapshot[0]["bids"][-1]["price"]) - Decimal("0.01")
+        ours = [c for c in first["price_changes"] if c["asset_id"] == market.yes_token]
+        assert [(Decimal(c["price"]), Decimal(c["size"])) for c in ours] == [
+            (bid, before.get(bid, Decimal(0)) + 5)
+        ]
+        client.cancel_all()

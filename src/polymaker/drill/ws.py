@@ -208,7 +208,12 @@ class WsHub:
 
     # ----- subscriptions ---------------------------------------------------------------
     def subscribe_assets(self, conn: _Conn, assets: list[str]) -> None:
-        """Add assets to a market connection and queue their book snapshots (one array)."""
+        """Add assets to a market connection and queue their book snapshots (one array).
+
+        Engine events not fanned out yet are flushed first (to the earlier subscribers): the
+        snapshot already contains their effect, so the new connection must not get them again
+        as deltas after it, as the venue never sends changes older than the snapshot.
+        """
         venue = self.venue
         snapshots: list[dict[str, Any]] = []
         for asset in assets:
@@ -217,10 +222,11 @@ class WsHub:
             except KeyError:
                 conn.push(orjson.dumps({"error": f"unknown asset id {asset}"}).decode())
                 continue
-            conn.assets.add(asset)
-            self.by_asset[asset].add(conn)
             venue.touch(market.condition_id)
             venue.mark_hot(market.condition_id)
+            venue.flush()
+            conn.assets.add(asset)
+            self.by_asset[asset].add(conn)
             snapshots.append(ws_book_frame(book_payload(venue.engine.book(asset))))
         if snapshots:
             conn.push(orjson.dumps(snapshots).decode())
