@@ -57,6 +57,17 @@ def test_params_merge_the_topic_the_strategy_layers_and_the_files(tmp_path: Path
     assert params.status_file == tmp_path / "data" / "status" / "will-it-snow.json"
     assert params.log_file == tmp_path / "logs" / "topics" / "will-it-snow.log"
     assert params.ratelimit_dir == tmp_path / "data" / "ratelimit"
+    assert params.ratelimit_fraction == 0.5
+    fraction = build_params(
+        details,
+        defaults=DEFAULTS,
+        strategy_file="s.json",
+        mode=Mode.DRILL,
+        urls=DRILL,
+        paths=paths,
+        ratelimit_fraction=0.2,
+    )
+    assert fraction.ratelimit_fraction == 0.2
     path = write_params(params, paths.params_file("will-it-snow"))
     document = json.loads(path.read_text())
     assert document["exchange"] == DRILL.model_dump() and document["mode"] == "drill"

@@ -63,6 +63,8 @@ def test_empty_file_gives_drill_defaults(tmp_path):
     assert config.flatten_on_daily_loss is False
     assert config.order_heartbeat.enabled is False
     assert config.order_heartbeat.interval_s == 5.0
+    assert config.ratelimit_fraction == 0.5
+    assert config.spare_workers == 1
 
 
 def test_order_heartbeat_section_is_read(tmp_path):
@@ -97,6 +99,8 @@ def test_unknown_nested_key_is_rejected(tmp_path):
         ({"paths": {"data_dir": 5}}, "paths.data_dir"),
         ({"drill": {"markets": 2.5}}, "drill.markets"),
         ({"flatten_on_daily_loss": 1}, "flatten_on_daily_loss"),
+        ({"ratelimit_fraction": "0.5"}, "ratelimit_fraction"),
+        ({"spare_workers": 1.5}, "spare_workers"),
         ({"order_heartbeat": {"enabled": "yes"}}, "order_heartbeat.enabled"),
     ],
 )
@@ -116,6 +120,10 @@ def test_wrong_type_is_rejected(tmp_path, document, key):
         ({"max_total_exposure_usdc": 0}, "max_total_exposure_usdc"),
         ({"daily_loss_limit_usdc": -5}, "daily_loss_limit_usdc"),
         ({"max_markets_held": 0}, "max_markets_held"),
+        ({"ratelimit_fraction": 0}, "ratelimit_fraction"),
+        ({"ratelimit_fraction": 1.5}, "ratelimit_fraction"),
+        ({"spare_workers": -1}, "spare_workers"),
+        ({"spare_workers": 9}, "spare_workers"),
         ({"log_max_bytes": 100}, "log_max_bytes"),
         ({"drill": {"speed": 0}}, "drill.speed"),
         ({"stop_timeout_s": float("inf")}, "stop_timeout_s"),

@@ -20,6 +20,7 @@ from polymaker.autorun.spares import SparePool
 from polymaker.config.global_config import Mode, ResolvedPaths
 from polymaker.config.strategy_defaults import StrategyDefaults, strategy_for, validate_params
 from polymaker.config.worker_params import WorkerParams, parse_worker_params
+from polymaker.exchange.ratelimit import DEFAULT_FRACTION
 from polymaker.exchange.urls import ExchangeUrls
 from polymaker.files import atomic_write_json
 from polymaker.worker.handoff import Handoff
@@ -98,6 +99,7 @@ def build_params(
     mode: Mode,
     urls: ExchangeUrls,
     paths: ResolvedPaths,
+    ratelimit_fraction: float = DEFAULT_FRACTION,
     overrides: Mapping[str, Any] | None = None,
     overrides_file: Path | str | None = None,
 ) -> WorkerParams:
@@ -132,6 +134,7 @@ def build_params(
         "status_file": str(paths.status_file(details.topic_id)),
         "log_file": str(paths.topic_log(details.topic_id)),
         "ratelimit_dir": str(ratelimit_dir(paths)),
+        "ratelimit_fraction": ratelimit_fraction,
         "strategy": strategy.model_dump(mode="json", exclude_none=True),
     }
     return parse_worker_params(document, file=paths.params_file(details.topic_id))

@@ -317,6 +317,7 @@ class Supervisor:
                 mode=self.mode,
                 urls=self.urls,
                 paths=self.paths,
+                ratelimit_fraction=self.config.ratelimit_fraction,
                 **self._drill_overrides(),
             )
         except ConfigError as error:

@@ -28,6 +28,7 @@ from pydantic import (
 
 from polymaker.config._loading import ConfigModel, load_config_file
 from polymaker.errors import ConfigError
+from polymaker.exchange.ratelimit import DEFAULT_FRACTION
 from polymaker.exchange.urls import ExchangeUrls
 
 DEFAULT_GLOBAL_CONFIG = Path("config/global_config.json")
@@ -212,6 +213,8 @@ class GlobalConfig(ConfigModel):
     daily_loss_limit_usdc: realized loss per UTC day that pauses launching (null = off).
     flatten_on_daily_loss: on reaching the daily loss limit also stop every worker gracefully
     (their positions are then held, not sold). order_heartbeat: the dead-man switch (above).
+    ratelimit_fraction: share of the venue's documented request limits that all workers of the
+    account together may use (``exchange.ratelimit``).
     log_max_bytes, log_backups: size-based rotation of every log file.
     status_interval_s: period of the status table / ``run_state.json`` snapshot.
     """
@@ -232,6 +235,9 @@ class GlobalConfig(ConfigModel):
     daily_loss_limit_usdc: Usdc | None = None
     flatten_on_daily_loss: StrictBool = False
     order_heartbeat: OrderHeartbeatSection = OrderHeartbeatSection()
+    ratelimit_fraction: Annotated[float, Strict(), Field(gt=0, le=1, allow_inf_nan=False)] = (
+        DEFAULT_FRACTION
+    )
     log_max_bytes: StrictInt = Field(default=10_000_000, ge=10_000)
     log_backups: StrictInt = Field(default=5, ge=0, le=100)
     drill: DrillSection = DrillSection()
