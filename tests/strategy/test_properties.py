@@ -31,6 +31,7 @@ from polymaker.strategy.events import (
     BookUpdate,
     Event,
     Fill,
+    FlattenRequested,
     Level,
     OrderAccepted,
     OrderCanceled,
@@ -78,6 +79,7 @@ class Venue:
     trades: list[Fill] = field(default_factory=list)
     settled: Decimal = field(default_factory=Decimal)
     placed: int = 0
+    flattening: bool = False
     finished: bool = False
     seq: int = 0
 
@@ -112,6 +114,7 @@ class Venue:
         assert not self.live and not self.pending_places, "two working orders"
         assert not self.pending_sweeps, "placed while a cancel-all is unanswered"
         if order.side == Side.BUY:
+            assert not self.flattening, "a buy after the flatten request"
             assert order.book_best_ask is None or order.price < order.book_best_ask
             assert snap.position + order.size <= self.max_position
             floor = pricing.profit_floor(order.price, D("0.01"), 1, tick)
@@ -119,6 +122,8 @@ class Venue:
         else:
             assert order.book_best_bid is None or order.price > order.book_best_bid
             assert order.size <= snap.position
+            if self.flattening:
+                assert order.intent in EXIT_INTENTS, order
             if order.intent not in EXIT_INTENTS:
                 assert snap.floor is not None and order.price >= snap.floor, (order, snap)
         self.placed += 1
@@ -284,6 +289,7 @@ def _run(venue: Venue, action: tuple[int, int, int, bool]) -> None:
 @given(
     actions=st.lists(_ACTION, min_size=20, max_size=150),
     stop_at=st.integers(0, 200),
+    flatten_at=st.integers(0, 200),
     force=st.booleans(),
     start_idx=st.integers(40, 98),
     threshold=st.sampled_from([None, 0.5, 0.95, 0.99]),
@@ -294,6 +300,7 @@ def _run(venue: Venue, action: tuple[int, int, int, bool]) -> None:
 def test_every_order_keeps_the_guarantees(
     actions: list[tuple[int, int, int, bool]],
     stop_at: int,
+    flatten_at: int,
     force: bool,
     start_idx: int,
     threshold: float | None,
@@ -317,6 +324,9 @@ def test_every_order_keeps_the_guarantees(
     for step, action in enumerate(actions):
         if step == stop_at:
             venue.send(StopRequested(venue.now, force=force))
+        if step == flatten_at:
+            venue.flattening = True
+            venue.send(FlattenRequested(venue.now))
         _run(venue, action)
         snap = venue.strategy.snapshot()
         assert snap.position <= D(15)

@@ -15,6 +15,7 @@ from polymaker.strategy.commands import (
 from polymaker.strategy.events import (
     AllOrdersCanceled,
     BookUpdate,
+    FlattenRequested,
     OrderAccepted,
     RejectCode,
     Side,
@@ -230,6 +231,42 @@ def test_stop_loss_exits_below_the_floor() -> None:
     (exit_order,) = _places(d.canceled(sell_id))
     assert (exit_order.price, exit_order.intent) == (D("0.86"), "stop_loss")
     assert d.s.snapshot().exit_mode == "stop_loss"
+
+
+def test_flatten_while_selling_exits_below_the_floor_then_finishes_flat() -> None:
+    d = Driver()
+    sell_id = d.to_selling()  # entry 0.89, floor 0.90, take-profit resting at 0.92
+    out = d.send(FlattenRequested(d.now))
+    assert out == [CancelOrder(sell_id)]  # at once, not after the requote interval
+    (exit_order,) = _places(d.canceled(sell_id))
+    assert (exit_order.side, exit_order.price, exit_order.size) == (Side.SELL, D("0.91"), D("10"))
+    assert exit_order.intent == "flatten" and d.s.snapshot().sell_only
+    exit_id = d.accept()
+    d.fill(exit_id, Side.SELL, "0.91", "10")
+    out = d.matched(exit_id, "10", open_=False)
+    assert d.state == State.EXITING and out[-1] == CancelAll()
+    assert d.send(AllOrdersCanceled(d.now, 0)) == [Finish(ExitReason.FLATTENED, clean=True)]
+    assert d.s.snapshot().realized_pnl == D("0.20")
+
+
+def test_flatten_while_buying_cancels_the_buy_and_sells_what_filled() -> None:
+    d = Driver()
+    buy_id = d.to_buying()
+    d.fill(buy_id, Side.BUY, "0.89", "6")
+    out = d.send(FlattenRequested(d.now))
+    assert out == [CancelOrder(buy_id)]
+    (exit_order,) = _places(d.canceled(buy_id, "6"))
+    assert (exit_order.side, exit_order.size, exit_order.intent) == (Side.SELL, D("6"), "flatten")
+    assert _places(d.advance(3_600_000)) == []  # never another buy
+
+
+def test_flatten_when_flat_finishes_without_an_order() -> None:
+    d = Driver()
+    d.start()
+    d.book("0.89", "0.92")
+    out = d.send(FlattenRequested(d.now))
+    assert _places(out) == [] and out[-1] == CancelAll()
+    assert d.send(AllOrdersCanceled(d.now, 0)) == [Finish(ExitReason.FLATTENED, clean=True)]
 
 
 def test_max_hold_exits_after_the_holding_time() -> None:

@@ -24,6 +24,7 @@ from polymaker.strategy.events import (
     BookUpdate,
     Event,
     Fill,
+    FlattenRequested,
     MarketClosed,
     OrderAccepted,
     OrderCanceled,
@@ -82,6 +83,7 @@ class IntakeMixin(ABC):
         self._reject_streak = 0
         self._stop_requested = False
         self._force_stop = False
+        self._flatten = False
         self._market_closed = False
         self._start_swept = False
         self._exit_reason: ExitReason | None = None
@@ -119,7 +121,12 @@ class IntakeMixin(ABC):
 
     @property
     def _sell_only(self) -> bool:
-        return self._now >= self._sell_only_ms
+        return self._flatten or self._now >= self._sell_only_ms
+
+    @property
+    def _sell_only_reason(self) -> ExitReason:
+        """Why a sell-only run ends once nothing (sellable) is left."""
+        return ExitReason.FLATTENED if self._flatten else ExitReason.SELL_ONLY_DONE
 
     def _fresh_book(self) -> BookView | None:
         """The book if it may be traded on: present, recent, newer than a post-only refusal."""
@@ -267,6 +274,9 @@ class IntakeMixin(ABC):
         self._stop_requested = True
         self._force_stop = self._force_stop or event.force
 
+    def _on_flatten(self, event: FlattenRequested) -> None:
+        self._flatten = True
+
     def _on_closed(self, event: MarketClosed) -> None:
         self._market_closed = True
 
@@ -288,6 +298,7 @@ _HANDLERS: dict[type, Callable[[Any, Any], None]] = {
     PositionAdopted: IntakeMixin._on_adopted,
     Timer: IntakeMixin._on_timer,
     StopRequested: IntakeMixin._on_stop,
+    FlattenRequested: IntakeMixin._on_flatten,
     MarketClosed: IntakeMixin._on_closed,
     Unparsed: IntakeMixin._on_unparsed,
 }

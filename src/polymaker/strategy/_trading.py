@@ -121,21 +121,28 @@ class TradingMixin(IntakeMixin):
         return floor is not None and pricing.floor_sellable(floor, self._tick)
 
     def _update_exit_mode(self) -> None:
-        """Switch to the stop-loss / max-hold exit (sticky until the position is gone)."""
+        """Switch to an exit below the floor (sticky until the position is gone)."""
         self._exit_switched = False
         if self._exit_mode is not None or self._ledger.position < self._min_size:
             return
+        self._exit_mode = self._exit_intent()
+        if self._exit_mode is not None:
+            self._exit_switched = True
+            self._last_error = f"exit below the floor: {self._exit_mode.value}"
+
+    def _exit_intent(self) -> OrderIntent | None:
+        """The exit that applies now: a requested flatten, then stop-loss, then max hold."""
+        if self._flatten:
+            return OrderIntent.FLATTEN
         entry = self._ledger.avg_entry
         book = self._fresh_book()
         stop = self._p.stop_loss_pct
         bid = book.best_bid if book is not None else None
         if stop is not None and entry is not None and bid is not None and bid <= entry * (1 - stop):
-            self._exit_mode = OrderIntent.STOP_LOSS
-        if self._exit_mode is None and self._held_too_long():
-            self._exit_mode = OrderIntent.MAX_HOLD
-        if self._exit_mode is not None:
-            self._exit_switched = True
-            self._last_error = f"exit below the floor: {self._exit_mode.value}"
+            return OrderIntent.STOP_LOSS
+        if self._held_too_long():
+            return OrderIntent.MAX_HOLD
+        return None
 
     def _held_too_long(self) -> bool:
         hold, since = self._p.max_hold_minutes, self._hold_since

@@ -24,9 +24,10 @@ class OrderIntent(StrEnum):
     TAKE_PROFIT = "take_profit"
     STOP_LOSS = "stop_loss"
     MAX_HOLD = "max_hold"
+    FLATTEN = "flatten"
 
 
-EXIT_INTENTS = frozenset({OrderIntent.STOP_LOSS, OrderIntent.MAX_HOLD})
+EXIT_INTENTS = frozenset({OrderIntent.STOP_LOSS, OrderIntent.MAX_HOLD, OrderIntent.FLATTEN})
 
 
 @dataclass(frozen=True, slots=True)

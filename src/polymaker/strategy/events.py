@@ -179,6 +179,14 @@ class StopRequested:
 
 
 @dataclass(frozen=True, slots=True)
+class FlattenRequested:
+    """Sell the whole position at the exit price (still post-only), buy nothing more, and
+    finish once flat (the supervisor's daily loss flatten, or an operator's ``flatten``)."""
+
+    ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class MarketClosed:
     """The exchange says the market is closed or resolved."""
 
@@ -208,6 +216,7 @@ Event = (
     | PositionAdopted
     | Timer
     | StopRequested
+    | FlattenRequested
     | MarketClosed
     | Unparsed
 )

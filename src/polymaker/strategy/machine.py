@@ -184,7 +184,7 @@ class Strategy(TradingMixin):
         if self._ledger.position >= self._min_size:
             self._transition(State.HOLDING, "position held")
         elif self._sell_only:
-            self._begin_exit(ExitReason.SELL_ONLY_DONE)
+            self._begin_exit(self._sell_only_reason)
         elif self._slot.idle:
             episode = self._buy_signal()
             if episode is not None:
@@ -211,7 +211,7 @@ class Strategy(TradingMixin):
 
     def _buy_done_reason(self, episode: BuyEpisode) -> str | None:
         if self._sell_only:
-            return "sell-only window"
+            return "flatten" if self._flatten else "sell-only window"
         if self._now - episode.started_ms >= self._ms(self._p.buy_timeout_s):
             return "buy timeout"
         remaining = episode.target - (self._ledger.position - episode.start_position)
@@ -266,6 +266,6 @@ class Strategy(TradingMixin):
         if self._ledger.position >= self._min_size:
             self._transition(State.HOLDING, "position held")
         elif self._sell_only:
-            self._begin_exit(ExitReason.SELL_ONLY_DONE)
+            self._begin_exit(self._sell_only_reason)
         elif self._now >= self._cooldown_until:
             self._transition(State.IDLE, "cooldown over")

@@ -26,6 +26,7 @@ class ExitReason(StrEnum):
 
     STOPPED = "stopped"  # stop requested (SIGTERM / supervisor)
     SELL_ONLY_DONE = "sell_only_done"  # inside the sell-only window and nothing (sellable) left
+    FLATTENED = "flattened"  # a flatten was requested and nothing (sellable) is left
     MARKET_ENDED = "market_ended"  # end_time reached
     MARKET_CLOSED = "market_closed"  # the exchange says closed / resolved / not accepting orders
 

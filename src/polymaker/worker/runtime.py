@@ -12,7 +12,9 @@ stop request or a fill reaching the strategy.
 
 SIGTERM/SIGINT become ``StopRequested`` (a second signal forces). The strategy then cancels
 this market's orders and confirms with the exchange that none remain; a watchdog makes sure the
-process exits within ``stop_timeout_s`` even if that does not complete.
+process exits within ``stop_timeout_s`` even if that does not complete. SIGUSR1 becomes
+``FlattenRequested``: the strategy buys nothing more, sells the position at the exit price
+(post-only, below the profit floor if need be) and finishes once flat.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from polymaker.exchange.wire import Side as WireSide
 from polymaker.strategy.commands import Command, Finish, PlaceOrder, ReconcileFills
 from polymaker.strategy.events import (
     Event,
+    FlattenRequested,
     OrderUpdate,
     StopRequested,
     Timer,
@@ -273,6 +276,10 @@ class WorkerRuntime:
         self.status.state = WorkerState.STOPPING
         self._events.put_nowait(StopRequested(wall_ms(), force=force))
 
+    def _on_flatten_signal(self) -> None:
+        log.info("SIGUSR1 received: flattening (no more buys; selling the position at the exit)")
+        self._events.put_nowait(FlattenRequested(wall_ms()))
+
     async def _emergency_cancel(self) -> bool:
         """The last resort (a stop that did not finish in time, a task that died): sweep this
         market's orders and confirm with the exchange; True when none remain."""
@@ -313,6 +320,7 @@ class WorkerRuntime:
         )
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self._on_signal, signum)
+        loop.add_signal_handler(signal.SIGUSR1, self._on_flatten_signal)
         try:
             async with self._feed as feed, user_feed:
                 adopted = await adopted_position(reconciler, book_http, params, wall_ms())
@@ -330,7 +338,7 @@ class WorkerRuntime:
                 ]
                 finish = await self._wait(tasks)
         finally:
-            for signum in (signal.SIGTERM, signal.SIGINT):
+            for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
                 loop.remove_signal_handler(signum)
             for task in tasks:
                 task.cancel()
@@ -389,7 +397,8 @@ class WorkerRuntime:
             )
         if finish.reason is ExitReason.MARKET_CLOSED:
             return self._final(EXIT_NOT_TRADABLE, WorkerState.FAILED, "market closed")
-        state = WorkerState.STOPPED if finish.reason is ExitReason.STOPPED else WorkerState.FINISHED
+        requested = finish.reason in (ExitReason.STOPPED, ExitReason.FLATTENED)
+        state = WorkerState.STOPPED if requested else WorkerState.FINISHED
         return self._final(EXIT_OK, state, self.status.last_error)
 
     def _final(self, code: int, state: WorkerState, error: str | None) -> int:
