@@ -8,7 +8,8 @@ more markets one per second and measure, for each, the time from its creation at
 to the first order of its worker (``GET /_sim/orders``), and to the supervisor's launch of
 that worker (its share of the latency). Prints one JSON line per N.
 
-Usage: .venv/bin/python bench/supervisor_bench.py [N ...] [--late K] [--window S]
+Usage: .venv/bin/python bench/supervisor_bench.py [N ...] [--spares S ...] [--late K] [--window S]
+(``--spares 0 1`` runs each N without and with a spare worker, the baseline first).
 """
 
 from __future__ import annotations
@@ -49,13 +50,14 @@ FILTER = {
 STRATEGY = {"default": {"order_size": 5, "max_position_shares": 10, "buy_price_threshold": 0.9}}
 
 
-def _config(root: Path, urls: dict[str, str], workers: int) -> Path:
+def _config(root: Path, urls: dict[str, str], workers: int, spares: int) -> Path:
     config = root / "config"
     config.mkdir(parents=True)
     document = {
         "mode": "drill",
         "exchange": urls,
         "max_concurrent_workers": workers,
+        "spare_workers": spares,
         "topics_poll_sec": 1,
         "heartbeat_stale_s": 120,
         "stop_timeout_s": 10,
@@ -189,7 +191,9 @@ def _latencies(http: httpx.Client, late: int, log_file: Path) -> dict[str, Any]:
     return result
 
 
-def bench(workers: int, late: int, window_s: float, ramp_timeout_s: float) -> dict[str, Any]:
+def bench(
+    workers: int, spares: int, late: int, window_s: float, ramp_timeout_s: float
+) -> dict[str, Any]:
     """One run with ``workers`` concurrent workers (see the module docstring)."""
     with (
         tempfile.TemporaryDirectory(prefix="pmbench") as tmp,
@@ -199,8 +203,8 @@ def bench(workers: int, late: int, window_s: float, ramp_timeout_s: float) -> di
         root = Path(tmp) / "p"
         for index in range(workers - late):
             _add_market(http, f"early-{index}")
-        supervisor = _start_supervisor(root, _config(root, urls.model_dump(), workers))
-        result: dict[str, Any] = {"workers": workers}
+        supervisor = _start_supervisor(root, _config(root, urls.model_dump(), workers, spares))
+        result: dict[str, Any] = {"workers": workers, "spare_workers": spares}
         try:
             started = time.monotonic()
             while (running := _running(root / "data")) < workers - late:
@@ -226,12 +230,17 @@ def bench(workers: int, late: int, window_s: float, ramp_timeout_s: float) -> di
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[50, 100, 200])
+    parser.add_argument(
+        "--spares", type=int, nargs="+", default=[1], help="spare_workers values to compare"
+    )
     parser.add_argument("--late", type=int, default=10, help="markets created after the ramp")
     parser.add_argument("--window", type=float, default=20.0, help="steady CPU window, seconds")
     parser.add_argument("--ramp-timeout", type=float, default=600.0)
     args = parser.parse_args()
     for size in args.sizes:
-        print(json.dumps(bench(size, args.late, args.window, args.ramp_timeout)), flush=True)
+        for spares in args.spares:
+            result = bench(size, spares, args.late, args.window, args.ramp_timeout)
+            print(json.dumps(result), flush=True)
     return 0
 
 
