@@ -46,6 +46,12 @@ _COMMANDS: tuple[_Command, ...] = (
         5,
     ),
     _Command(
+        "flatten",
+        "sell out of one or every market of the running supervisor",
+        "polymaker.autorun.cli_control",
+        6,
+    ),
+    _Command(
         "refresh", "make the running supervisor screen now", "polymaker.autorun.cli_control", 5
     ),
     _Command(

@@ -97,3 +97,33 @@ def test_the_order_heartbeat_cancels_everything_when_supervisor_and_workers_die(
         assert exchange.orders(maker_address=account), "orders outlive their killed senders"
         wait_for(lambda: not exchange.orders(maker_address=account), 14, "the dead-man switch")
         assert time.monotonic() - killed_at < 13
+
+
+def test_flatten_command_ends_a_flat_topic_stopped_with_no_order_left(
+    tmp_path: Path, project_factory: Any
+) -> None:
+    with drill_exchange(tmp_path) as exchange:
+        market = exchange.add_market("f0")
+        project: Project = project_factory(exchange.urls)
+        project.start()
+        project.wait_topics(
+            lambda t: t.get("autotest-f0", {}).get("state") == "running", 40, "the worker"
+        )
+        condition, account = market["conditionId"], project.account()
+        mine = {"market": condition, "maker_address": account}
+        wait_for(lambda: exchange.orders(**mine), 20, "its resting buy")
+        unknown = project.command("flatten", "autotest-nope")
+        assert unknown.returncode != 0 and "unknown topic" in unknown.stderr
+        asked = project.command("flatten", "autotest-f0")
+        assert asked.returncode == 0, asked.stderr
+        assert "1 workers asked to sell out" in asked.stdout
+        topics = project.wait_topics(
+            lambda t: t["autotest-f0"]["state"] == "stopped", 30, "the flattened topic"
+        )
+        assert topics["autotest-f0"]["restarts"] == 0
+        assert exchange.orders(**mine) == []
+        history = str(project.ledger()["topics"]["autotest-f0"]["history"])
+        assert "flattening (flatten command)" in history
+        log = (project.root / "logs" / "topics" / "autotest-f0.log").read_text()
+        assert "SIGUSR1 received: flattening" in log and "finished: flattened" in log
+        project.exit()

@@ -41,3 +41,16 @@ def test_panic_kills_every_worker_and_the_exchange_confirms_no_order(
         assert [row["state"] for row in topics.values()].count("queued") == 1, "paused: no start"
         assert project.workers() == {}
         project.exit()
+        # The kill switch outlives the supervisor: the next one starts paused.
+        project.start()
+        wait_for(lambda: project.status(), 30, "the restarted supervisor")
+        assert (project.status() or {}).get("paused") is True
+        wait_for(lambda: project.screens() >= 1, 20, "a screen after the restart")
+        assert project.workers() == {}, "paused: nothing launched"
+        assert (
+            "launching stays paused (panic since"
+            in project.root.joinpath("logs", "autorun.log").read_text()
+        )
+        assert send_command(project.data_dir, "resume", timeout_s=15)["ok"]
+        assert not (project.data_dir / "paused.json").exists()
+        project.exit()

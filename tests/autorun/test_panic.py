@@ -25,6 +25,7 @@ from polymarket import errors as sdk
 from polymaker.autorun import cli_panic
 from polymaker.autorun.control import ControlServer, Outcome
 from polymaker.autorun.panic import cancel_everything
+from polymaker.autorun.pausing import saved_pause
 from polymaker.drill.faults import parse_faults
 from polymaker.drill.server import SimOptions
 from polymaker.drill.testing import InProcessSim, in_process_sim
@@ -227,6 +228,7 @@ def test_cli_without_supervisor_cancels_with_the_drill_key(
     out = json.loads(capsys.readouterr().out)
     assert (out["via"], out["cancelled"], out["confirmed"]) == ("direct", 4, True)
     assert _sim_orders(sim.urls, signer_address(key)) == []
+    assert (saved_pause(tmp_path / "data") or "").startswith("panic (no supervisor was running)")
 
 
 def test_cli_embedded_drill_without_supervisor_has_nothing_to_cancel(

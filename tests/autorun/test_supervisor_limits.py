@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import signal
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +18,9 @@ from typing import Any
 
 import pytest
 
+from polymaker.autorun.exits import handle_exit
 from polymaker.autorun.guard import LimitGuard, strategy_worst_case
+from polymaker.autorun.handlers import flatten
 from polymaker.autorun.launch import MarketDetails, details_from_topic
 from polymaker.autorun.ledger import Ledger
 from polymaker.autorun.limits import AccountLimits
@@ -26,6 +29,7 @@ from polymaker.autorun.states import TopicState
 from polymaker.autorun.supervisor import RunOptions, Supervisor
 from polymaker.config.global_config import GlobalConfig, Mode, PathsSection, resolve_paths
 from polymaker.config.strategy_defaults import StrategyDefaults
+from polymaker.errors import ControlError
 
 D = Decimal
 
@@ -59,13 +63,15 @@ def _supervisor(tmp_path: Path, **config: Any) -> Supervisor:
     return made
 
 
-def _write_status(supervisor: Supervisor, topic: str, realized: str, pid: int) -> None:
+def _write_status(
+    supervisor: Supervisor, topic: str, realized: str, pid: int, state: str = "running"
+) -> None:
     """A worker's status file as ``worker.status`` writes it (the fields the limits read)."""
     now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     document = {
         "topic_id": topic,
         "pid": pid,
-        "state": "running",
+        "state": state,
         "heartbeat_at": now,
         "started_at": now,
         "position": "0",
@@ -79,11 +85,16 @@ def _write_status(supervisor: Supervisor, topic: str, realized: str, pid: int) -
 
 
 class StandInProcess:
-    """A worker process that is never reaped and records each stop it is asked for."""
+    """A worker process that is never reaped and records each stop and signal it is sent."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.stops: list[bool] = []
+        self.signals: list[int] = []
+
+    def signal_leader(self, signum: int) -> bool:
+        self.signals.append(signum)
+        return True
 
     def reap(self) -> int | None:
         return None
@@ -132,28 +143,57 @@ def test_the_daily_loss_limit_pauses_launching_and_a_restart_keeps_the_loss(
     assert again.realized_today == D("-60.5") and str(again.action) == "pause"
 
 
-def test_flatten_on_daily_loss_stops_every_worker_gracefully_once(tmp_path: Path) -> None:
-    supervisor = _supervisor(tmp_path, daily_loss_limit_usdc=10, flatten_on_daily_loss=True)
+def _running_task(supervisor: Supervisor, topic: str, pid: int) -> StandInProcess:
     ledger = supervisor.ledger
     assert ledger is not None
-    ledger.enqueue("a", reason="screened")
-    ledger.transition("a", TopicState.STARTING, reason="launch")
-    ledger.transition("a", TopicState.RUNNING, reason="first heartbeat")
-    process = StandInProcess(pid=5151)
-    supervisor.tasks["a"] = Task(
-        topic_id="a",
+    ledger.enqueue(topic, reason="screened")
+    ledger.transition(topic, TopicState.STARTING, reason="launch")
+    ledger.transition(topic, TopicState.RUNNING, reason="first heartbeat")
+    process = StandInProcess(pid=pid)
+    supervisor.tasks[topic] = Task(
+        topic_id=topic,
         process=process,  # type: ignore[arg-type]
-        details=_details("a"),
-        params_file=supervisor.paths.params_file("a"),
-        status_file=supervisor.paths.status_file("a"),
-        log_file=supervisor.paths.topic_log("a"),
+        details=_details(topic),
+        params_file=supervisor.paths.params_file(topic),
+        status_file=supervisor.paths.status_file(topic),
+        log_file=supervisor.paths.topic_log(topic),
     )
+    return process
+
+
+def test_flatten_on_daily_loss_asks_every_trading_worker_once_to_sell_out(tmp_path: Path) -> None:
+    supervisor = _supervisor(tmp_path, daily_loss_limit_usdc=10, flatten_on_daily_loss=True)
+    trading = _running_task(supervisor, "a", 5151)
+    starting = _running_task(supervisor, "b", 5152)
     _write_status(supervisor, "a", "-12", pid=5151)
+    _write_status(supervisor, "b", "0", pid=5152, state="starting")
     asyncio.run(_ticks(supervisor, 3))
-    assert process.stops == [False], "one SIGTERM stop, never a SIGKILL"
-    entry = ledger.get("a")
+    assert trading.signals == [signal.SIGUSR1] and trading.stops == [], "one request, no stop"
+    assert supervisor.tasks["a"].flattening
+    ledger = supervisor.ledger
+    assert ledger is not None
+    flattening = ledger.get("a")
+    assert flattening is not None and flattening.state is TopicState.STOPPING
+    assert flattening.last_reason.startswith("flattening (daily loss limit")
+    # No signal handler may be installed yet: a starting worker is stopped gracefully instead.
+    assert starting.signals == [] and starting.stops == [False]
+    entry = ledger.get("b")
     assert entry is not None and entry.state is TopicState.STOPPING
     assert "daily loss limit" in entry.last_reason
+
+
+def test_a_flattened_worker_that_exits_0_ends_stopped_not_finished(tmp_path: Path) -> None:
+    supervisor = _supervisor(tmp_path)
+    _running_task(supervisor, "a", 5151)
+    _write_status(supervisor, "a", "0", pid=5151)
+    asyncio.run(_ticks(supervisor, 1))
+    assert flatten(supervisor, "flatten command", "a") == 1
+    task = supervisor.tasks["a"]
+    asyncio.run(handle_exit(supervisor, task, 0))
+    entry = supervisor.ledger.get("a")  # type: ignore[union-attr]
+    assert entry is not None and entry.state is TopicState.STOPPED
+    with pytest.raises(ControlError, match="unknown topic"):
+        flatten(supervisor, "flatten command", "nope")
 
 
 def test_running_workers_reserve_their_worst_case_and_refusals_are_logged_once(

@@ -1,6 +1,6 @@
-"""``polymaker status|stop|retry|refresh|exit|reset-history``: talk to the running supervisor.
+"""``polymaker status|stop|retry|flatten|refresh|exit|reset-history``: talk to the supervisor.
 
-One module for the six commands (``polymaker.cli`` registers it for each; the command name is
+One module for the seven commands (``polymaker.cli`` registers it for each; the command name is
 the last word of the subparser's ``prog``). The supervisor is found through
 ``--global-config`` (its data directory's control socket). ``reset-history`` also works with no
 supervisor running: it then edits the ledger file itself (every mode), after a timestamped
@@ -72,6 +72,16 @@ def _stop(args: argparse.Namespace) -> int:
 
 def _retry(args: argparse.Namespace) -> int:
     return _call(_paths(args), "retry", {"topic": args.topic})
+
+
+def _flatten(args: argparse.Namespace) -> int:
+    return _call(_paths(args), "flatten", {"topic": args.topic} if args.topic else {})
+
+
+def _add_flatten(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "topic", metavar="TOPIC", nargs="?", help="the topic id (default: every running topic)"
+    )
 
 
 def _refresh(args: argparse.Namespace) -> int:
@@ -150,6 +160,7 @@ _COMMANDS: dict[str, tuple[Adder, Runner]] = {
     "status": (_add_status, _status),
     "stop": (_add_stop, _stop),
     "retry": (_topic_arguments, _retry),
+    "flatten": (_add_flatten, _flatten),
     "refresh": (lambda _parser: None, _refresh),
     "exit": (_add_exit, _exit),
     "reset-history": (_add_reset, _reset_history),

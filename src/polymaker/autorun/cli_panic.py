@@ -4,6 +4,7 @@ With a supervisor running on the config's data directory, it is sent ``panic`` (
 launching, SIGKILLs every worker, cancels every order of the account and confirms) and its
 report is printed. Without one — or when it does not answer — this command acts itself:
 
+0. record the pause in ``data/paused.json`` (the next supervisor starts paused);
 1. SIGKILL the process groups of workers a dead supervisor left (found by their command line,
    ``polymaker worker <data/params/...json>``, verified with psutil before any signal);
 2. cancel every order of the account and confirm (``panic.cancel_everything``), with the key
@@ -38,7 +39,9 @@ from polymarket import errors as sdk_errors
 from polymaker.autorun.control import Fault, send_command
 from polymaker.autorun.embedded import URL_FILE_NAME
 from polymaker.autorun.keys import DRILL_KEY_FILE_NAME
+from polymaker.autorun.ledger import utc_now
 from polymaker.autorun.panic import PANIC_TIMEOUT_S, PanicReport, cancel_everything
+from polymaker.autorun.pausing import save_pause
 from polymaker.autorun.processes import group_alive
 from polymaker.autorun.recovery import find_spares, find_workers
 from polymaker.config.global_config import (
@@ -117,6 +120,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _direct(args: argparse.Namespace, config: GlobalConfig, paths: ResolvedPaths) -> int:
     mode = config.mode if args.mode is None else Mode(args.mode)
+    try:  # the next supervisor on this data directory starts paused, as after a panic it ran
+        save_pause(paths.data_dir, "panic (no supervisor was running)", utc_now())
+    except OSError as error:
+        _warn(f"cannot record the pause in {paths.data_dir}: {error}")
     killed = asyncio.run(_kill_leftover_workers(paths))
     target = _target(mode, config, paths, os.environ)
     if isinstance(target, str):

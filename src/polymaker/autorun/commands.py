@@ -1,9 +1,10 @@
 """Text commands (REPL lines and ``polymaker run --command CMD``) turned into control requests.
 
-``list``/``status``, ``stop TOPIC [--force]``, ``retry TOPIC``, ``refresh``, ``pause``,
-``resume``, ``set concurrency N``, ``set poll SECONDS``, ``reset-history``, ``exit``/``quit``,
-``panic``. Words are split like a shell (quote a topic id with spaces). A mistake raises
-``CommandSyntaxError`` saying what was expected; the supervisor is never asked.
+``list``/``status``, ``stop TOPIC [--force]``, ``retry TOPIC``, ``flatten [TOPIC]``,
+``refresh``, ``pause``, ``resume``, ``set concurrency N``, ``set poll SECONDS``,
+``reset-history``, ``exit``/``quit``, ``panic``. Words are split like a shell (quote a topic
+id with spaces). A mistake raises ``CommandSyntaxError`` saying what was expected; the
+supervisor is never asked.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ commands:
   list | status            show every topic and its state
   stop TOPIC [--force]     stop one topic (--force: SIGKILL at once, orders still cancelled)
   retry TOPIC              queue a failed or stopped topic again
+  flatten [TOPIC]          sell out (no more buys, exit price) of one or every market
   refresh                  screen now
   pause | resume           stop / restart launching new workers
   set concurrency N        change max_concurrent_workers
@@ -73,6 +75,10 @@ def parse_command(text: str) -> ControlRequest | None:
         if len(rest) != 1:
             raise CommandSyntaxError("usage: retry TOPIC")
         return ControlRequest("retry", {"topic": rest[0]})
+    if verb == "flatten":
+        if len(rest) > 1:
+            raise CommandSyntaxError("usage: flatten [TOPIC]")
+        return ControlRequest("flatten", {"topic": rest[0]} if rest else {})
     if verb == "set":
         return _parse_set(rest)
     raise CommandSyntaxError(f"unknown command {words[0]!r}\n{COMMAND_HELP}")

@@ -65,6 +65,7 @@ VERBS: Mapping[str, Mapping[str, Arg]] = {
     "status": {},
     "stop": {"topic": _TOPIC, "force": Arg((bool,), required=False)},
     "retry": {"topic": _TOPIC},
+    "flatten": {"topic": Arg((str,), required=False)},
     "refresh": {},
     "pause": {},
     "resume": {},

@@ -46,7 +46,8 @@ async def handle_exit(supervisor: Supervisor, task: Task, code: int) -> None:
             note = await sweep_note(supervisor, task.topic_id, task.details)
         final = read_status(task.status_file)
         finished = final is not None and final.pid == task.pid and final.state == "finished"
-        resumes = not (task.stop_requested or finished or code in NO_RETRY_EXIT_CODES)
+        requested = task.stop_requested or task.flattening
+        resumes = not (requested or finished or code in NO_RETRY_EXIT_CODES)
         if task.shutdown and resumes:
             reason = f"supervisor exit ({describe_exit(code)}); resumes at the next start{note}"
             _ledger(supervisor).transition(
@@ -54,7 +55,7 @@ async def handle_exit(supervisor: Supervisor, task: Task, code: int) -> None:
             )
             log.info("%s: %s", task.topic_id, reason)
         else:
-            record_exit(supervisor, task.topic_id, code, None, stop=task.stop_requested, note=note)
+            record_exit(supervisor, task.topic_id, code, None, stop=requested, note=note)
     finally:
         supervisor.tasks.pop(task.topic_id, None)
         supervisor.write_run_state()

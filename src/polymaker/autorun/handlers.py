@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import signal
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from polymaker.autorun.control import Fault, Outcome
+from polymaker.autorun.ledger import utc_now
 from polymaker.autorun.panic import PANIC_TIMEOUT_S, cancel_everything
+from polymaker.autorun.pausing import clear_pause, save_pause
 from polymaker.autorun.snapshot import status_document
 from polymaker.autorun.states import (
     RETRYABLE_STATES,
@@ -27,6 +31,8 @@ from polymaker.errors import ControlError
 if TYPE_CHECKING:
     from polymaker.autorun.ledger import LedgerEntry
     from polymaker.autorun.supervisor import Supervisor
+
+log = logging.getLogger("polymaker.autorun")
 
 
 def _entry(supervisor: Supervisor, topic: str) -> LedgerEntry:
@@ -66,21 +72,48 @@ def stop(
     return Outcome({"topic_id": topic, "state": "stopping"}, f"{topic}: stopping ({how})")
 
 
-def flatten(supervisor: Supervisor, why: str) -> int:
-    """Stop every worker gracefully (the daily loss limit's FLATTEN); returns how many.
+def flatten(supervisor: Supervisor, why: str, topic: str | None = None) -> int:
+    """Sell out of every market (or ``topic``): the daily loss flatten, the ``flatten`` command.
 
-    Each worker cancels its orders and exits; its position is held, not sold (the worker has
-    no sell-everything command). The topics end ``stopped``: ``retry`` starts them again.
+    A running worker gets SIGUSR1: it buys nothing more, sells its position at the exit price
+    (post-only, below the profit floor if need be) and exits once flat; the topic then ends
+    ``stopped`` (``retry`` starts it again). A worker that has not reported ``running`` yet may
+    not have its signal handlers installed (SIGUSR1 would kill it), so it is stopped gracefully
+    instead and keeps its position. A flattening topic shows ``stopping`` in the ledger until
+    its worker exits. Returns how many workers were asked.
     """
-    topics = [
-        task.topic_id
+    ledger = supervisor.ledger
+    assert ledger is not None
+    if topic is not None:
+        _entry(supervisor, topic)  # an unknown topic is an error, not a silent no-op
+        if topic not in supervisor.tasks:
+            raise ControlError(f"{topic} has no running worker", fault=Fault.NOT_RUNNING)
+    tasks = [
+        task
         for task in supervisor.tasks.values()
-        if not task.exiting and not task.stop_requested
+        if (topic is None or task.topic_id == topic)
+        and not task.exiting
+        and not task.stop_requested
+        and not task.flattening
     ]
-    for topic in topics:
+    for task in tasks:
+        trading = task.status is not None and task.status.state == "running"
+        if trading and task.process.signal_leader(signal.SIGUSR1):
+            task.flattening = True
+            reason = f"flattening ({why}): selling the position, no more buys"
+            if _entry(supervisor, task.topic_id).state in SIGNALLABLE_STATES:
+                ledger.transition(task.topic_id, TopicState.STOPPING, reason=reason)
+            log.warning("%s: %s", task.topic_id, reason)
+            continue
         with contextlib.suppress(ControlError):  # already on its way out
-            stop(supervisor, topic, why=why)
-    return len(topics)
+            stop(supervisor, task.topic_id, why=f"{why}; not trading yet, stopped instead")
+    return len(tasks)
+
+
+def _flatten_command(supervisor: Supervisor, topic: str | None = None) -> Outcome:
+    count = flatten(supervisor, "flatten command", topic)
+    what = topic or "every market"
+    return Outcome({"workers": count}, f"flattening {what}: {count} workers asked to sell out")
 
 
 def retry(supervisor: Supervisor, topic: str) -> Outcome:
@@ -115,9 +148,20 @@ def set_poll(supervisor: Supervisor, seconds: float) -> Outcome:
     return Outcome({"topics_poll_sec": float(seconds)}, f"topics_poll_sec = {seconds:g}")
 
 
-def pause(supervisor: Supervisor, paused: bool) -> Outcome:
-    """``pause`` / ``resume`` launching (running workers keep running)."""
+def pause(supervisor: Supervisor, paused: bool, why: str = "pause command") -> Outcome:
+    """``pause`` / ``resume`` launching (running workers keep running); a pause is kept on disk.
+
+    ``data/paused.json`` (``pausing``) makes the next supervisor start paused too; a failure to
+    write it is logged, the pause itself still holds for this run.
+    """
     supervisor.paused = paused
+    try:
+        if paused:
+            save_pause(supervisor.paths.data_dir, why, utc_now())
+        else:
+            clear_pause(supervisor.paths.data_dir)
+    except OSError as error:
+        log.error("cannot record the pause in %s: %s", supervisor.paths.data_dir, error)
     supervisor.wake()
     word = "paused: no new workers start" if paused else "resumed launching"
     return Outcome({"paused": paused}, word)
@@ -140,7 +184,7 @@ async def panic(supervisor: Supervisor) -> Outcome:
     that sends the order heartbeat) and re-reads until the exchange lists none. The killed
     topics end ``stopped`` (swept again by the exit handling); queued ones wait, paused.
     """
-    supervisor.paused = True
+    pause(supervisor, True, why="panic")
     ledger = supervisor.ledger
     assert ledger is not None
     tasks = [task for task in supervisor.tasks.values() if not task.exiting]
@@ -179,6 +223,7 @@ def register_handlers(supervisor: Supervisor) -> None:
     server.register("reset_history", lambda: reset_history(supervisor))
     server.register("exit", lambda: _exit(supervisor))
     server.register("panic", lambda: panic(supervisor))
+    server.register("flatten", lambda topic=None: _flatten_command(supervisor, topic))
 
 
 def _refresh(supervisor: Supervisor) -> Outcome:

@@ -89,6 +89,7 @@ class Task:
     log_file: Path
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     stop_requested: bool = False
+    flattening: bool = False  # SIGUSR1 sent: selling out, then a clean exit counts as a stop
     force: bool = False
     stale: bool = False
     shutdown: bool = False

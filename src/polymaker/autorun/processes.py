@@ -106,6 +106,16 @@ class WorkerProcess:
             return False
         return True
 
+    def signal_leader(self, signum: int) -> bool:
+        """Send ``signum`` to the worker process only (a request such as SIGUSR1, not a stop)."""
+        if not self.is_alive():
+            return False
+        try:
+            os.kill(self.pid, signum)
+        except ProcessLookupError:
+            return False
+        return True
+
     async def wait(self, timeout_s: float) -> int | None:
         """Wait up to ``timeout_s`` for the exit without blocking the event loop."""
         deadline = time.monotonic() + timeout_s

@@ -42,6 +42,7 @@ from polymaker.autorun.ledger import Ledger, utc_now
 from polymaker.autorun.limits import AccountLimits
 from polymaker.autorun.lock import SupervisorLock
 from polymaker.autorun.monitor import Task
+from polymaker.autorun.pausing import saved_pause
 from polymaker.autorun.processes import worker_env
 from polymaker.autorun.repl import run_repl
 from polymaker.autorun.scheduler import plan_starts
@@ -129,6 +130,9 @@ class Supervisor:
         lock.acquire()
         try:
             self.ledger = Ledger.load(self.paths.handled_topics, self.mode)
+            if (why := saved_pause(self.paths.data_dir)) is not None:
+                self.paused = True
+                log.warning("launching stays paused (%s): run resume to launch again", why)
             self._install_signals()  # from here on, SIGINT/SIGTERM mean an orderly exit
             self.key = worker_key(self.mode, self.paths.data_dir)
             if self.key.key is not None and self.options.redactor is not None:
