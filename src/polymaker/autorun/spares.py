@@ -45,10 +45,12 @@ class SparePool:
         self._output_file = output_file
         self._env = dict(env)
         self._idle: list[subprocess.Popen[bytes]] = []
+        self._killed: list[subprocess.Popen[bytes]] = []  # SIGKILLed, reaped by ``refill``
         self.handed_over = 0
 
     def refill(self) -> None:
         """Reap dead spares and start new ones until ``size`` are idle."""
+        self._killed = [spare for spare in self._killed if spare.poll() is None]
         for spare in [s for s in self._idle if s.poll() is not None]:
             log.warning("spare worker pid %d exited (%s); replacing it", spare.pid, spare.poll())
             self._idle.remove(spare)
@@ -74,8 +76,7 @@ class SparePool:
             except OSError as error:  # it died between the check and the write
                 log.warning("spare worker pid %d refused the hand-over: %s", spare.pid, error)
                 _kill_group(spare)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    spare.wait(timeout=CLOSE_WAIT_S)
+                self._killed.append(spare)  # reaped later: the supervisor's loop never blocks
                 continue
             self.handed_over += 1
             return WorkerProcess(spare, topic_id, log_file, warm=True)
@@ -83,7 +84,8 @@ class SparePool:
 
     async def close(self) -> None:
         """End every idle spare: close its stdin (it exits 0), SIGKILL what lingers, reap."""
-        spares, self._idle = self._idle, []
+        spares, self._idle = self._idle + self._killed, []
+        self._killed = []
         for spare in spares:
             _close_pipe(spare)
         deadline = time.monotonic() + CLOSE_WAIT_S
