@@ -21,16 +21,10 @@ from polymarket.models.clob import AcceptedOrder, RejectedOrder
 from polymaker.drill.server import SimOptions
 from polymaker.drill.testing import in_process_sim
 from polymaker.errors import ConfigError, RequestRejectedError, TransportError
+from polymaker.exchange.gateway import Accepted, RejectCode, Rejected, classify_rejection
 from polymaker.exchange.ratelimit import CANCEL, ORDER, PUBLIC, AccountRateLimiter, BucketSpec
 from polymaker.exchange.retry import RetryPolicy
-from polymaker.exchange.trading import (
-    Accepted,
-    RejectCode,
-    Rejected,
-    Trading,
-    classify_rejection,
-    open_trading,
-)
+from polymaker.exchange.trading import Trading, open_trading
 from tests.conftest import load_fixture
 
 OUR_ADDRESS = "0x1bFDF7224C358405A486b5FD8489f13c2aDcb5f3"  # the maker in the trade fixture

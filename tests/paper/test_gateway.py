@@ -11,8 +11,8 @@ import httpx
 import orjson
 import pytest
 
+from polymaker.exchange.gateway import Accepted, RejectCode, Rejected, classify_rejection
 from polymaker.exchange.http import JsonHttp
-from polymaker.exchange.trading import Accepted, RejectCode, Rejected, classify_rejection
 from polymaker.exchange.user_feed import Reconnected
 from polymaker.exchange.wire import OrderEvent, OrderEventKind, OrderStatus, TradeEvent
 from polymaker.exchange.wire import TradeStatus as WireTradeStatus

@@ -13,10 +13,10 @@ from eth_account import Account
 
 from polymaker.drill.server import SimOptions
 from polymaker.drill.testing import InProcessSim, in_process_sim
+from polymaker.exchange.gateway import Accepted
 from polymaker.exchange.http import JsonHttp
 from polymaker.exchange.market_feed import BookUpdated, LastTradePrice
 from polymaker.exchange.sdk import create_secure_client
-from polymaker.exchange.trading import Accepted
 from polymaker.exchange.wire import TradeEvent
 from polymaker.paper.gateway import PaperGateway, PaperMarketFeed
 

@@ -4,15 +4,15 @@ Built on the official SDK's ``AsyncSecureClient`` (signing, L2 headers, order me
 The SDK's ``place_limit_order`` is not used: on a balance refusal it tries an on-chain approval,
 which is never what a maker wants mid-run; we sign with ``create_limit_order`` and post once.
 
-Expected refusals are values (:class:`Rejected` with a closed :class:`RejectCode`; one table,
-``_VENUE_REJECTIONS``, maps venue messages to codes). Failures are ``polymaker.errors``
+Expected refusals are values (``exchange.gateway``: ``Rejected`` with a closed ``RejectCode``).
+Failures are ``polymaker.errors``
 exceptions, translated from the SDK's in :meth:`Trading._call` and nowhere else. Reads and
 cancels (idempotent) are retried with capped backoff on transport errors, 429 and 5xx. A
 ``POST /order`` whose answer was lost is never re-sent: the open orders are searched for it.
 With an :class:`AccountRateLimiter`, every request first takes from the account's shared
 budget (``order``, ``cancel`` or ``public``) and a 429 puts that budget in debt for every
-process of the account. :class:`OrderGateway` is the part of this interface the worker uses;
-the paper gateway (``paper.gateway.PaperGateway``) has it too.
+process of the account. :class:`Trading` is an ``exchange.gateway.OrderGateway``, as the paper
+gateway (``paper.gateway.PaperGateway``) is.
 """
 
 from __future__ import annotations
@@ -22,10 +22,8 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import StrEnum
-from typing import Literal, Protocol, TypeVar
+from typing import TypeVar
 
 from polymarket import AsyncSecureClient
 from polymarket import errors as sdk_errors
@@ -38,6 +36,15 @@ from polymaker.errors import (
     RequestRejectedError,
     TransportError,
     UnexpectedResponseError,
+)
+from polymaker.exchange.gateway import (
+    Accepted,
+    CancelOutcome,
+    PlaceOutcome,
+    RejectCode,
+    Rejected,
+    Side,
+    classify_rejection,
 )
 from polymaker.exchange.ratelimit import CANCEL, ORDER, PUBLIC, AccountRateLimiter
 from polymaker.exchange.retry import RetryPolicy, retry_delay, should_retry
@@ -56,90 +63,12 @@ from polymaker.exchange.wire.trades import AccountIdentity, Fill, parse_trade
 
 log = logging.getLogger(__name__)
 
-Side = Literal["BUY", "SELL"]
 T = TypeVar("T")
 _BASE_UNITS = Decimal(1_000_000)  # pUSD and outcome shares both have 6 decimals on chain
 _END_CURSOR = "LTE="
 _MAX_PAGES = 50
 _CREDENTIAL_VARIABLES = f"{ENV_API_KEY}/{ENV_API_SECRET}/{ENV_API_PASSPHRASE} and {ENV_CREDS_FILE}"
 _PENALTY_S = 1.0  # how long a 429 without Retry-After pauses the account's bucket
-
-
-class RejectCode(StrEnum):
-    """Why the exchange refused an order (what the caller should do in brackets)."""
-
-    POST_ONLY_WOULD_CROSS = "post_only_would_cross"  # requote behind the book
-    NOT_ENOUGH_BALANCE = "not_enough_balance"  # refresh balances, do not shrink in a loop
-    TICK_SIZE = "tick_size"  # refresh the tick size and requote on the grid
-    MIN_SIZE = "min_size"  # below the market's minimum order size
-    MARKET_CLOSED = "market_closed"  # the market no longer trades: stop (exit 3)
-    CLOSED_ONLY = "closed_only"  # the account may only reduce positions
-    RATE_LIMITED = "rate_limited"  # wait ``retry_after_s``
-    RESTARTING = "restarting"  # matching engine restart / cancel-only: back off
-    OTHER = "other"  # anything else; logged with the venue's message
-
-
-# Venue message fragments (lower case) -> code; first match wins, so specific text comes first.
-# Sources: polymarket_api.md 3.7 and the SDK's ``models/clob/order_response.py``.
-_VENUE_REJECTIONS: tuple[tuple[str, RejectCode], ...] = (
-    ("invalid post-only order: order crosses book", RejectCode.POST_ONLY_WOULD_CROSS),
-    ("crosses the book", RejectCode.POST_ONLY_WOULD_CROSS),
-    ("not enough balance", RejectCode.NOT_ENOUGH_BALANCE),
-    ("breaks minimum tick size rule", RejectCode.TICK_SIZE),
-    ("tick size", RejectCode.TICK_SIZE),
-    ("lower than the minimum", RejectCode.MIN_SIZE),
-    ("closed only mode", RejectCode.CLOSED_ONLY),
-    ("market is closed", RejectCode.MARKET_CLOSED),
-    ("market closed", RejectCode.MARKET_CLOSED),
-    ("market is not accepting orders", RejectCode.MARKET_CLOSED),
-    ("market for token", RejectCode.MARKET_CLOSED),  # "market for token X not found"
-    ("not yet ready to process new orders", RejectCode.MARKET_CLOSED),  # not accepting orders
-    ("market resolved", RejectCode.MARKET_CLOSED),
-    ("cancel-only", RejectCode.RESTARTING),
-    ("trading is currently disabled", RejectCode.RESTARTING),
-    ("matching engine", RejectCode.RESTARTING),
-    ("too many requests", RejectCode.RATE_LIMITED),
-)
-
-
-def classify_rejection(message: str) -> RejectCode:
-    """The :class:`RejectCode` for a venue refusal message (``OTHER`` when unknown)."""
-    text = message.lower()
-    for fragment, code in _VENUE_REJECTIONS:
-        if fragment in text:
-            return code
-    return RejectCode.OTHER
-
-
-@dataclass(frozen=True)
-class Accepted:
-    """The exchange took the order. ``status`` is the venue's: live, matched or delayed."""
-
-    order_id: str
-    status: str
-    making_amount: Decimal
-    taking_amount: Decimal
-    trade_ids: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """The exchange refused the order; nothing rests. ``retry_after_s`` comes with 429/425."""
-
-    code: RejectCode
-    message: str
-    retry_after_s: float | None = None
-
-
-PlaceOutcome = Accepted | Rejected
-
-
-@dataclass(frozen=True)
-class CancelOutcome:
-    """What a cancel request did: ids cancelled and ids refused with the venue's reason."""
-
-    canceled: tuple[str, ...]
-    not_canceled: dict[str, str] = field(default_factory=dict)
 
 
 def translate_sdk_error(error: Exception, where: str) -> ExchangeError:
@@ -151,40 +80,6 @@ def translate_sdk_error(error: Exception, where: str) -> ExchangeError:
     if isinstance(error, sdk_errors.TransportError):
         return TransportError(where, str(error) or type(error).__name__)
     return UnexpectedResponseError(f"{where}: {error}")
-
-
-class OrderGateway(Protocol):
-    """What the worker needs from an account: :class:`Trading` (real orders) and
-    ``paper.gateway.PaperGateway`` (simulated orders on real market data) both provide it."""
-
-    address: str
-    identity: AccountIdentity
-
-    async def market_info(self, condition_id: str) -> ClobMarket: ...
-
-    async def place_post_only(
-        self, token_id: str, side: Side, price: Decimal, size: Decimal
-    ) -> PlaceOutcome: ...
-
-    async def cancel(self, order_id: str) -> CancelOutcome: ...
-
-    async def cancel_market(self, condition_id: str) -> CancelOutcome: ...
-
-    async def confirm_no_open_orders(
-        self, condition_id: str, *, timeout_s: float, poll_s: float = 0.2
-    ) -> list[Order]: ...
-
-    async def open_orders(self, condition_id: str) -> list[Order]: ...
-
-    async def get_order(self, order_id: str) -> Order: ...
-
-    async def fills(self, condition_id: str) -> list[Fill]: ...
-
-    async def collateral_balance(self) -> Decimal: ...
-
-    async def token_balance(self, token_id: str) -> Decimal: ...
-
-    async def aclose(self) -> None: ...
 
 
 class Trading:
@@ -550,15 +445,4 @@ def _foreign_credentials_problem(address: str, urls: ExchangeUrls) -> str:
     )
 
 
-__all__ = [
-    "Accepted",
-    "CancelOutcome",
-    "Fill",
-    "OrderGateway",
-    "PlaceOutcome",
-    "RejectCode",
-    "Rejected",
-    "Trading",
-    "classify_rejection",
-    "open_trading",
-]
+__all__ = ["Trading", "open_trading", "translate_sdk_error"]

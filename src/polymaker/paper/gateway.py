@@ -25,9 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from polymaker.errors import RequestRejectedError, UnexpectedResponseError
-from polymaker.exchange.http import JsonHttp
-from polymaker.exchange.market_feed import MarketFeed, fetch_book
-from polymaker.exchange.trading import (
+from polymaker.exchange.gateway import (
     Accepted,
     CancelOutcome,
     PlaceOutcome,
@@ -35,6 +33,8 @@ from polymaker.exchange.trading import (
     Rejected,
     Side,
 )
+from polymaker.exchange.http import JsonHttp
+from polymaker.exchange.market_feed import MarketFeed, fetch_book
 from polymaker.exchange.user_feed import Reconnected, UserUpdate
 from polymaker.exchange.wire import (
     AccountIdentity,

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from polymaker.errors import ExchangeError
+from polymaker.exchange.gateway import Accepted, OrderGateway, RejectCode
+from polymaker.exchange.gateway import Side as TradeSide
 from polymaker.exchange.http import JsonHttp
 from polymaker.exchange.market_feed import fetch_book
-from polymaker.exchange.trading import Accepted, OrderGateway, RejectCode
-from polymaker.exchange.trading import Side as TradeSide
 from polymaker.strategy.commands import (
     CancelAll,
     CancelOrder,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from polymaker.errors import ExchangeError
-from polymaker.exchange.trading import OrderGateway
+from polymaker.exchange.gateway import OrderGateway
 from polymaker.exchange.wire.orders import Order, OrderStatus
 from polymaker.exchange.wire.trades import Fill as WireFill
 from polymaker.exchange.wire.trades import TradeStatus as WireTradeStatus

@@ -31,6 +31,7 @@ import httpx
 
 from polymaker.config.worker_params import WorkerParams
 from polymaker.errors import ExchangeError, MarketNotTradable
+from polymaker.exchange.gateway import OrderGateway
 from polymaker.exchange.http import JsonHttp
 from polymaker.exchange.market_feed import (
     BookUpdated,
@@ -40,7 +41,6 @@ from polymaker.exchange.market_feed import (
     MarketFeed,
     MarketFeedSettings,
 )
-from polymaker.exchange.trading import OrderGateway
 from polymaker.exchange.wire import Side as WireSide
 from polymaker.strategy.commands import Command, Finish, PlaceOrder, ReconcileFills
 from polymaker.strategy.events import (

@@ -11,9 +11,9 @@ import logging
 
 from polymaker.config.worker_params import WorkerParams
 from polymaker.errors import ExchangeError, MarketNotTradable
+from polymaker.exchange.gateway import OrderGateway
 from polymaker.exchange.http import JsonHttp
 from polymaker.exchange.market_feed import fetch_book
-from polymaker.exchange.trading import OrderGateway
 from polymaker.exchange.wire import ClobMarket
 from polymaker.strategy.events import PositionAdopted
 from polymaker.worker.reconcile import Reconciler
