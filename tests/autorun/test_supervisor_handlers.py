@@ -10,6 +10,7 @@ import pytest
 from polymaker.autorun.control import ControlRequest
 from polymaker.autorun.handlers import register_handlers
 from polymaker.autorun.ledger import Ledger
+from polymaker.autorun.pausing import saved_pause
 from polymaker.autorun.snapshot import STATUS_KEYS, run_state_document
 from polymaker.autorun.states import TopicState
 from polymaker.autorun.supervisor import RunOptions, Supervisor
@@ -73,6 +74,15 @@ def test_knobs_change_the_running_supervisor(supervisor: Supervisor) -> None:
     assert _ask(supervisor, "status")["result"]["paused"] is True  # type: ignore[index]
     assert _ask(supervisor, "resume")["ok"] and not supervisor.paused
     assert _ask(supervisor, "exit")["ok"] and supervisor.exit_requested.is_set()
+
+
+def test_pause_resume_and_panic_keep_the_pause_on_disk(supervisor: Supervisor) -> None:
+    data = supervisor.paths.data_dir
+    assert _ask(supervisor, "pause")["ok"]
+    assert (saved_pause(data) or "").startswith("pause command since ")
+    assert _ask(supervisor, "resume")["ok"] and saved_pause(data) is None
+    assert _ask(supervisor, "panic")["ok"] and supervisor.paused
+    assert (saved_pause(data) or "").startswith("panic since ")
 
 
 def test_reset_history_keeps_queued_topics(supervisor: Supervisor) -> None:

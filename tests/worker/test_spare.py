@@ -39,26 +39,24 @@ def test_a_handed_over_market_is_traded_and_stopped_like_a_cold_start(
     assert drill.open_orders(maker_address=workers.address) == []
 
 
-def test_a_bad_hand_over_is_exit_2_and_says_why(workers: WorkerFactory, tmp_path: Path) -> None:
-    spare = subprocess.run(
+def _spare_reading(tmp_path: Path, stdin: bytes) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
         spare_argv(sys.executable, tmp_path),
-        input=b"params.json\n",
+        input=stdin,
         capture_output=True,
         timeout=60,
         start_new_session=True,
     )
+
+
+def test_a_bad_hand_over_is_exit_2_and_says_why(tmp_path: Path) -> None:
+    spare = _spare_reading(tmp_path, b"params.json\n")
     assert spare.returncode == 2
     assert b"unreadable hand-over" in spare.stderr
 
 
 def test_a_spare_whose_supervisor_went_away_exits_0(tmp_path: Path) -> None:
-    spare = subprocess.run(
-        spare_argv(sys.executable, tmp_path),
-        input=b"",
-        capture_output=True,
-        timeout=60,
-        start_new_session=True,
-    )
+    spare = _spare_reading(tmp_path, b"")
     assert (spare.returncode, spare.stderr) == (0, b"")
 
 

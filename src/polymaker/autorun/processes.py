@@ -163,19 +163,33 @@ def spawn(
     such program, no permission) propagates: the caller records a failed start.
     """
     log_path = Path(log_file)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab") as log:
-        popen = subprocess.Popen(
+    popen = start_in_new_session(
+        argv, output_file=log_path, env=worker_env() if env is None else env, cwd=cwd
+    )
+    return WorkerProcess(popen, topic_id, log_path)
+
+
+def start_in_new_session(
+    argv: Sequence[str],
+    *,
+    output_file: Path,
+    env: Mapping[str, str],
+    stdin: int = subprocess.DEVNULL,
+    cwd: Path | str | None = None,
+) -> subprocess.Popen[bytes]:
+    """``argv`` as its own session leader, stdout+stderr appended to ``output_file``."""
+    output_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(output_file, "ab") as output:
+        return subprocess.Popen(
             list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
+            stdin=stdin,
+            stdout=output,
             stderr=subprocess.STDOUT,
-            env=dict(env) if env is not None else worker_env(),
+            env=dict(env),
             cwd=cwd,
             start_new_session=True,
             close_fds=True,
         )
-    return WorkerProcess(popen, topic_id, log_path)
 
 
 def spawn_worker(
@@ -297,6 +311,7 @@ __all__ = [
     "read_log_tail",
     "spawn",
     "spawn_worker",
+    "start_in_new_session",
     "worker_argv",
     "worker_env",
 ]

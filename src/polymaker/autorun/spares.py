@@ -26,7 +26,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from polymaker.autorun.processes import WorkerProcess
+from polymaker.autorun.processes import WorkerProcess, start_in_new_session
 from polymaker.worker.handoff import Handoff, spare_argv
 
 log = logging.getLogger("polymaker.autorun.spares")
@@ -98,17 +98,9 @@ class SparePool:
                     spare.wait(timeout=CLOSE_WAIT_S)
 
     def _start(self) -> subprocess.Popen[bytes]:
-        self._output_file.parent.mkdir(parents=True, exist_ok=True)
-        with open(self._output_file, "ab") as output:
-            return subprocess.Popen(
-                self._argv,
-                stdin=subprocess.PIPE,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                env=self._env,
-                start_new_session=True,
-                close_fds=True,
-            )
+        return start_in_new_session(
+            self._argv, output_file=self._output_file, env=self._env, stdin=subprocess.PIPE
+        )
 
 
 def _close_pipe(spare: subprocess.Popen[bytes]) -> None:

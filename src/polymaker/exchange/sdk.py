@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import Any
 
 from eth_account import Account
 from polymarket import (
@@ -84,12 +85,7 @@ def create_secure_client(
     """
     with shared_default_tls():
         return SecureClient.create(
-            private_key=private_key,
-            wallet=signer_address(private_key),
-            environment=environment_for(urls),
-            credentials=credentials,
-            nonce=nonce,
-            logger=logger,
+            **_eoa_client_arguments(private_key, urls, credentials, nonce, logger)
         )
 
 
@@ -102,15 +98,27 @@ async def create_async_secure_client(
     logger: logging.Logger | None = None,
 ) -> AsyncSecureClient:
     """The asyncio variant of :func:`create_secure_client`."""
+    arguments = _eoa_client_arguments(private_key, urls, credentials, nonce, logger)
     with shared_default_tls():
-        return await AsyncSecureClient.create(
-            private_key=private_key,
-            wallet=signer_address(private_key),
-            environment=environment_for(urls),
-            credentials=credentials,
-            nonce=nonce,
-            logger=logger,
-        )
+        return await AsyncSecureClient.create(**arguments)
+
+
+def _eoa_client_arguments(
+    private_key: str,
+    urls: ExchangeUrls,
+    credentials: ApiKeyCreds | None,
+    nonce: int,
+    logger: logging.Logger | None,
+) -> dict[str, Any]:
+    """What both secure clients are created with: the signer's own address as the wallet."""
+    return {
+        "private_key": private_key,
+        "wallet": signer_address(private_key),
+        "environment": environment_for(urls),
+        "credentials": credentials,
+        "nonce": nonce,
+        "logger": logger,
+    }
 
 
 def create_public_client(
