@@ -10,11 +10,16 @@ import signal
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 
 from polymaker.autorun.recovery import find_spares
-from tests.autorun.test_e2e_support import Project, drill_exchange, project_factory, wait_for
+from tests.autorun.test_e2e_support import (
+    Project,
+    drill_exchange,
+    project_factory,
+    running,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 __all__ = ["project_factory"]  # the fixture, imported for pytest
@@ -87,13 +92,13 @@ def test_a_killed_supervisor_is_recovered_without_duplicates_or_orphans(
 
         os.killpg(first.pid, signal.SIGKILL)  # the supervisor only: workers are other groups
         first.wait(timeout=10)
-        assert all(psutil.pid_exists(pid) for pid in orphans), "workers outlive a SIGKILL"
+        assert all(running(pid) for pid in orphans), "workers outlive a SIGKILL"
 
         project.start()
         topics = project.wait_topics(
             lambda t: sum(r["state"] == "running" for r in t.values()) == 2, 40, "the recovery"
         )
-        assert not any(psutil.pid_exists(pid) for pid in orphans), "left workers were killed"
+        assert not any(running(pid) for pid in orphans), "left workers were killed"
         was_active = {n for n, e in ledger_before.items() if e["state"] in ("starting", "running")}
         now_active = {n for n, row in topics.items() if row["state"] in ("starting", "running")}
         assert now_active == was_active, "resumed topics go first, before the never-started one"
@@ -156,7 +161,7 @@ def test_a_silent_worker_is_killed_and_restarted(tmp_path: Path, project_factory
             30,
             "the silent worker's replacement",
         )
-        assert not psutil.pid_exists(frozen) or psutil.Process(frozen).status() == "zombie"
+        assert not running(frozen)
         history = project.ledger()["topics"]["autotest-h0"]["history"]
         reasons = " | ".join(record["reason"] for record in history)
         assert "no heartbeat for" in reasons and "killed by SIGKILL; retry 1 of 3" in reasons
@@ -182,11 +187,11 @@ def test_spares_left_by_a_killed_supervisor_exit_or_are_stopped(
 
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(timeout=10)
-        wait_for(lambda: not any(psutil.pid_exists(p) for p in idle), 30, "idle spares to exit")
-        assert psutil.pid_exists(handed), "a handed-over spare keeps trading, like any worker"
+        wait_for(lambda: not any(running(p) for p in idle), 30, "idle spares to exit")
+        assert running(handed), "a handed-over spare keeps trading, like any worker"
 
         project.start()
         project.wait_topics(lambda t: _running(t, ["autotest-w0", "autotest-w1"]), 40, "recovery")
-        assert not any(psutil.pid_exists(pid) for pid in trading), "leftover workers stopped"
+        assert not any(running(pid) for pid in trading), "leftover workers stopped"
         assert all(len(pids) == 1 for pids in project.workers().values())
         project.exit()

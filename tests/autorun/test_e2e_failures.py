@@ -14,7 +14,13 @@ from typing import Any
 import psutil
 import pytest
 
-from tests.autorun.test_e2e_support import Project, drill_exchange, project_factory, wait_for
+from tests.autorun.test_e2e_support import (
+    Project,
+    drill_exchange,
+    project_factory,
+    running,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 __all__ = ["project_factory"]  # the fixture, imported for pytest
@@ -65,9 +71,7 @@ def test_the_default_drill_run_starts_and_stops_its_own_exchange(project_factory
     )
     run_state = json.loads((project.data_dir / "run_state.json").read_text())
     sim_pid = run_state["embedded_exchange"]["pid"]
-    assert psutil.pid_exists(sim_pid) and run_state["exchange"]["clob_url"].startswith(
-        "http://127."
-    )
+    assert running(sim_pid) and run_state["exchange"]["clob_url"].startswith("http://127.")
     key_file = project.data_dir / "drill_wallet.key"
     assert key_file.stat().st_mode & 0o777 == 0o600
     key = key_file.read_text().strip()
@@ -81,9 +85,9 @@ def test_the_default_drill_run_starts_and_stops_its_own_exchange(project_factory
     project.exit()
     assert process.returncode == 0
     deadline = time.monotonic() + 5
-    while psutil.pid_exists(sim_pid) and time.monotonic() < deadline:
+    while running(sim_pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not psutil.pid_exists(sim_pid), "the embedded drill exchange was stopped"
+    assert not running(sim_pid), "the embedded drill exchange was stopped"
 
 
 def test_poly_maker_autorun_script_is_the_run_command(tmp_path: Path) -> None:

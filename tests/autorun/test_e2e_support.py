@@ -90,6 +90,18 @@ class Exchange:
         return answer.json()
 
 
+def running(pid: int) -> bool:
+    """True while ``pid`` is a live process: a zombie is dead, only waiting for init to reap it.
+
+    Orphans (workers of a SIGKILLed supervisor, killed by its successor) are reaped by PID 1,
+    which on some hosts does so late; ``psutil.pid_exists`` alone would count them alive.
+    """
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 @contextlib.contextmanager
 def drill_exchange(tmp_path: Path, **flags: Any) -> Iterator[Exchange]:
     """``polymaker sim`` with a small universe, stopped at the end."""
