@@ -33,11 +33,11 @@ from polymaker.autorun import recovery
 from polymaker.autorun.account import Account
 from polymaker.autorun.control import ControlRequest, ControlServer
 from polymaker.autorun.embedded import EmbeddedExchange
-from polymaker.autorun.exits import handle_exit, record_exit
+from polymaker.autorun.exits import handle_exit
 from polymaker.autorun.guard import LimitGuard, strategy_worst_case
 from polymaker.autorun.handlers import flatten, register_handlers
 from polymaker.autorun.keys import WorkerKey, worker_key
-from polymaker.autorun.launch import MarketDetails, build_params, details_from_topic, launch
+from polymaker.autorun.launch import MarketDetails, details_from_topic
 from polymaker.autorun.ledger import Ledger, utc_now
 from polymaker.autorun.limits import AccountLimits
 from polymaker.autorun.lock import SupervisorLock
@@ -49,6 +49,7 @@ from polymaker.autorun.scheduler import plan_starts
 from polymaker.autorun.screening import ScreenLoop, ScreenRequest
 from polymaker.autorun.snapshot import run_state_document
 from polymaker.autorun.spares import SparePool
+from polymaker.autorun.starting import start_topic
 from polymaker.autorun.startup import recover, start_exchange
 from polymaker.autorun.states import (
     SIGNALLABLE_STATES,
@@ -57,7 +58,6 @@ from polymaker.autorun.states import (
 from polymaker.autorun.sweeper import Sweeper, SweepResult
 from polymaker.config.global_config import GlobalConfig, Mode, ResolvedPaths
 from polymaker.config.strategy_defaults import StrategyDefaults
-from polymaker.errors import ConfigError
 from polymaker.exchange.secrets import RedactingFilter
 from polymaker.exchange.urls import ExchangeUrls
 
@@ -286,7 +286,7 @@ class Supervisor:
         admitted = self.guard.admit(plan.start, list(self.tasks), self._worst_case)
         for topic in admitted[:LAUNCHES_PER_TICK]:
             try:
-                self._launch(topic)
+                start_topic(self, topic)
             except Exception:  # e.g. a full disk: the topic stays queued, the loop goes on
                 log.exception("%s: launch failed", topic)
 
@@ -297,70 +297,6 @@ class Supervisor:
                 self.strategy, topic, self.details.get(topic), self.paths.strategy_config
             )
         return self._worst_cases[topic]
-
-    def _drill_overrides(self) -> dict[str, Any]:
-        """``drill.strategy_overrides`` for workers on the embedded drill exchange, else none."""
-        if self.mode != "drill" or not self.config.exchange.is_embedded:
-            return {}
-        return {
-            "overrides": self.config.drill.strategy_overrides,
-            "overrides_file": self.options.config_file,
-        }
-
-    def _launch(self, topic: str) -> None:
-        ledger = self._ledger
-        details = self.details[topic]
-        assert self.urls is not None and self.key is not None
-        entry = ledger.get(topic)
-        attempt = f"restart {entry.attempts}" if entry and entry.attempts else "launch"
-        try:
-            params = build_params(
-                details,
-                defaults=self.strategy,
-                strategy_file=self.paths.strategy_config,
-                mode=self.mode,
-                urls=self.urls,
-                paths=self.paths,
-                ratelimit_fraction=self.config.ratelimit_fraction,
-                **self._drill_overrides(),
-            )
-        except ConfigError as error:
-            ledger.transition(topic, TopicState.STARTING, reason=attempt)
-            ledger.transition(topic, TopicState.FAILED, reason=f"invalid worker params: {error}")
-            log.error("%s: not launched: %s", topic, error)
-            return
-        ledger.transition(topic, TopicState.STARTING, reason=attempt)
-        try:
-            process = launch(
-                params,
-                paths=self.paths,
-                extra_env=self.key.extra_env,
-                log_max_bytes=self.config.log_max_bytes,
-                spares=self.spares,
-            )
-        except Exception as error:  # no process: counted as a failed start, retried by policy
-            log.error("%s: cannot start the worker: %s", topic, error)
-            record_exit(self, topic, 1, f"cannot start the worker: {error}", stop=False)
-            return
-        self.tasks[topic] = Task(
-            topic_id=topic,
-            process=process,
-            details=details,
-            params_file=self.paths.params_file(topic),
-            status_file=self.paths.status_file(topic),
-            log_file=self.paths.topic_log(topic),
-        )
-        log.info(
-            "%s: %s, pid %d%s, log %s",
-            topic,
-            attempt,
-            process.pid,
-            " (a warm spare)" if process.warm else "",
-            self.paths.topic_log(topic),
-        )
-        self.write_run_state()
-
-    # ---- screening ------------------------------------------------------------------------
 
     def request_refresh(self) -> None:
         """Screen now (the ``refresh`` command)."""
