@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from polymaker.exchange.wire import PriceLevel, Side, decode_market_event
@@ -247,6 +247,10 @@ orders = st.lists(
 
 @settings(max_examples=300, deadline=None)
 @given(placed=orders, stream=streams)
+@example(  # the bids ahead at 0.48 all left, then one share traded there: ours, rightly
+    placed=[(Side.BUY, D("0.48"), D(1))],
+    stream=[(0, ("level", D("0.48"), D(0))), (205, ("trade", D("0.48"), D(1), Side.SELL))],
+)
 def test_no_fill_at_a_price_the_market_did_not_trade_at_or_through(placed, stream):
     model = book(bids=[("0.49", "20"), ("0.48", "50")], asks=[("0.51", "20"), ("0.52", "40")])
     sides = {}
@@ -255,13 +259,16 @@ def test_no_fill_at_a_price_the_market_did_not_trade_at_or_through(placed, strea
         sides[f"o{index}"] = (side, price, size)
     traded_at: dict[str, Decimal] = {}
     traded_through: dict[str, Decimal] = {}
+    beyond_queue: dict[str, Decimal] = {}  # traded at our price once the queue ahead was used
     ahead = {oid: model.queue_ahead(oid) for oid in sides}
     filled: dict[str, Decimal] = {}
+    resized: set[tuple[Side, Decimal]] = set()  # levels whose displayed size changed
     ts = 0
     for gap, event in stream:
         ts += gap
         if event[0] == "level":
             model.on_level(Side.BUY, event[1], event[2], ts)
+            resized.add((Side.BUY, event[1]))
             continue
         _, price, size, taker = event
         fills = model.on_trade(price, size, taker, ts)
@@ -270,9 +277,13 @@ def test_no_fill_at_a_price_the_market_did_not_trade_at_or_through(placed, strea
             against = taker is not side
             if against and price == limit:
                 traded_at[oid] = traded_at.get(oid, D(0)) + size
+                used = min(ahead[oid], size)
+                ahead[oid] -= used
+                beyond_queue[oid] = beyond_queue.get(oid, D(0)) + size - used
             through = price < limit if side is Side.BUY else price > limit
             if against and through:
                 traded_through[oid] = traded_through.get(oid, D(0)) + size
+                ahead[oid] = D(0)  # a print through our price took everything ahead of us
         for fill in fills:
             side, limit, _ = sides[fill.order_id]
             assert fill.price == limit and fill.side is side
@@ -280,9 +291,11 @@ def test_no_fill_at_a_price_the_market_did_not_trade_at_or_through(placed, strea
             assert fill.trade_price <= limit if side is Side.BUY else fill.trade_price >= limit
             filled[fill.order_id] = filled.get(fill.order_id, D(0)) + fill.size
     for oid, total in filled.items():
-        beyond_queue = max(D(0), traded_at.get(oid, D(0)) - ahead[oid])
-        assert total <= beyond_queue + traded_through.get(oid, D(0))
-        assert total <= sides[oid][2]
+        side, limit, size = sides[oid]
+        at, through = traded_at.get(oid, D(0)), traded_through.get(oid, D(0))
+        assert total <= at + through and total <= size  # only what traded at or through
+        if (side, limit) not in resized:  # a shrinking level may also shorten the queue ahead
+            assert total <= beyond_queue.get(oid, D(0)) + through
 
 
 STREAM = [
