@@ -79,6 +79,7 @@ def start_topic(supervisor: Supervisor, topic: str) -> None:
     )
     warm = " (a warm spare)" if process.warm else ""
     log.info("%s: %s, pid %d%s, log %s", topic, attempt, process.pid, warm, paths.topic_log(topic))
+    supervisor.write_run_state()  # the new pid is on disk before the next tick (recovery reads it)
 
 
 __all__ = ["drill_overrides", "start_topic"]
