@@ -19,6 +19,7 @@ from polymaker.autorun import recovery
 from polymaker.autorun.account import open_account
 from polymaker.autorun.embedded import EmbeddedExchange, kill_stale_sim
 from polymaker.autorun.exits import sweep_note
+from polymaker.autorun.holdings import open_holdings
 from polymaker.autorun.launch import details_from_topic
 from polymaker.autorun.states import ACTIVE_STATES, TopicState
 from polymaker.autorun.sweeper import Sweeper
@@ -74,6 +75,11 @@ async def start_exchange(supervisor: Supervisor, previous: dict[str, Any]) -> No
             key.key, configured, account.credentials, wallet=key.wallet
         )
         await supervisor.sweeper.connect()
+        wallet = key.wallet.address if key.wallet is not None else None
+        if wallet is not None:
+            supervisor.holdings = await open_holdings(
+                supervisor.sweeper.all_open_orders, configured.data_url, wallet
+            )
     log.info("exchange: %s", configured.clob_url)
 
 

@@ -36,6 +36,7 @@ from polymaker.autorun.embedded import EmbeddedExchange
 from polymaker.autorun.exits import handle_exit
 from polymaker.autorun.guard import LimitGuard, strategy_worst_case
 from polymaker.autorun.handlers import flatten, register_handlers
+from polymaker.autorun.holdings import HoldingsWatcher
 from polymaker.autorun.keys import WorkerKey, worker_key
 from polymaker.autorun.launch import MarketDetails, details_from_topic
 from polymaker.autorun.ledger import Ledger, utc_now
@@ -108,6 +109,7 @@ class Supervisor:
         self.key: WorkerKey | None = None
         self.embedded: EmbeddedExchange | None = None
         self.sweeper: Sweeper | None = None
+        self.holdings: HoldingsWatcher | None = None
         self.account: Account | None = None
         self.spares: SparePool | None = None
         self.guard = LimitGuard(
@@ -233,7 +235,7 @@ class Supervisor:
                 self._watch(task)
             except Exception:  # one topic's trouble must not stall the others
                 log.exception("%s: monitoring failed", task.topic_id)
-        self.guard.observe(now)
+        self._observe_limits(now)
         if self.guard.take_flatten():
             flatten(self, "daily loss limit (flatten_on_daily_loss)")
         if not self.exit_requested.is_set():
@@ -244,6 +246,17 @@ class Supervisor:
         if loop_time - self._last_snapshot >= self.config.status_interval_s:
             self.write_run_state()
             self._log_summary()
+
+    def _observe_limits(self, now: datetime) -> None:
+        """Account limits from the exchange's holdings (the workers' files for today's PnL)."""
+        holdings = None if self.holdings is None else self.holdings.latest
+        self.guard.observe(now, holdings, self.topic_of_condition())
+        if self.holdings is not None:
+            self.holdings.note_positions(self.guard.reported_positions())
+
+    def topic_of_condition(self) -> dict[str, str]:
+        """Which topic trades each known market (condition id -> topic id)."""
+        return {details.condition_id: topic for topic, details in self.details.items()}
 
     def _log_summary(self) -> None:
         """One ``status: 3 running, 2 queued`` line whenever the counts change."""
@@ -374,6 +387,8 @@ class Supervisor:
         if ledger is not None:
             self.write_run_state()
         await self.server.close()
+        if self.holdings is not None:
+            await self.holdings.stop()
         if self.sweeper is not None:
             await self.sweeper.aclose()
         if self.account is not None:  # after every worker stopped and every sweep
