@@ -68,7 +68,10 @@ def test_a_forked_worker_is_reaped_by_the_supervisor_with_its_exit_code(
     tmp_path: Path, made: tuple[WorkerTemplate, _Clock]
 ) -> None:
     template, _clock = made
+    template.maintain()
+    assert template.holds_launches(), "the run's first template is awaited"
     _ready(template)
+    assert not template.holds_launches()
     worker = _fork_bad_params(template, tmp_path, "bad")
     assert asyncio.run(worker.wait(30)) == 2, "invalid params: exit 2, seen by its parent"
     assert "polymaker worker:" in (tmp_path / "bad.stdout.log").read_text()

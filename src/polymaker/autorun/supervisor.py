@@ -282,6 +282,8 @@ class Supervisor:
             self._ledger.clear_attempts(task.topic_id)
 
     def _launch_due(self, now: datetime) -> None:
+        if self.template is not None and self.template.holds_launches():
+            return  # the run's first template is importing: fork rather than start cold
         ledger = self._ledger
         plan = plan_starts(
             queue=ledger.queue,

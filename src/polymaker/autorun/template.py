@@ -37,6 +37,7 @@ log = logging.getLogger("polymaker.autorun.template")
 
 FORK_TIMEOUT_S = 5.0
 READY_TIMEOUT_S = 120.0  # imports under a heavy load; past this the template counts as hung
+FIRST_READY_WAIT_S = 30.0  # launches wait this long for the first template of a run
 RESTART_BASE_S = 1.0
 RESTART_MAX_S = 60.0
 CLOSE_WAIT_S = 2.0
@@ -78,6 +79,20 @@ class WorkerTemplate:
     def pid(self) -> int | None:
         """The template's pid while one runs (its exit is this object's to reap)."""
         return None if self._popen is None else self._popen.pid
+
+    def holds_launches(self) -> bool:
+        """True while the run's first template is importing (up to ``FIRST_READY_WAIT_S``).
+
+        A cold start then would cost as much time as waiting for the template, and its full
+        memory for as long as the worker lives; later outages start workers cold at once.
+        """
+        return (
+            self._popen is not None
+            and not self.ready
+            and self._failures == 0
+            and self.forks == 0
+            and self._clock() - self._started_at < FIRST_READY_WAIT_S
+        )
 
     def maintain(self) -> None:
         """Start the template when due, notice its death, read its ``ready`` line (no waits)."""
