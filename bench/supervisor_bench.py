@@ -3,17 +3,17 @@
 For each N (default 50 100 200) and each way of starting workers (``--variants cold forked``:
 ``worker_template`` false, the old cold start and the fallback while the template is down,
 measured first as the baseline; then true, workers forked from the template): start
-``polymaker sim``, create N markets the bench filter admits, start ``polymaker run`` with a
-cap that leaves room for the late markets, wait until N workers run, then
+``polymaker sim``, create N - 30 markets the bench filter admits (30 = the sum of ``--late``),
+start ``polymaker run`` with ``max_concurrent_workers`` N, wait until they all run, then
 
 - measure the supervisor's own CPU (% of one core) over a steady window;
-- read the USS and PSS of every process (``/proc/PID/smaps_rollup``), summed by role:
-  supervisor, template, workers, drill exchange, other (the screener's fork server); the
-  marginal memory of a worker is its mean USS;
 - for each ``--late K`` (default 10 20), create K more markets one per second and record, per
   market, its creation at the exchange, its launch (the supervisor's log line) and its
   worker's first order (``GET /_sim/orders``): appearance -> first order, split into the
-  screening part (appearance -> launch) and launch -> first order.
+  screening part (appearance -> launch) and launch -> first order;
+- with N workers running, read the USS and PSS of every process (``/proc/PID/smaps_rollup``),
+  summed by role: supervisor, template, workers, drill exchange, other (the screener's fork
+  server); the marginal memory of a worker is its mean USS.
 
 Prints one JSON line per (N, variant). Screening period 1 s.
 
@@ -243,25 +243,25 @@ def bench(
     ):
         [sim] = [p for p in psutil.Process().children() if "sim" in p.cmdline()]
         root = Path(tmp) / "p"
-        for index in range(workers):
+        early = workers - sum(lates)  # the late markets bring it to ``workers`` running
+        for index in range(early):
             _add_market(http, f"early-{index}")
-        config = _config(root, urls.model_dump(), workers + sum(lates), forked)
-        supervisor = _start_supervisor(root, config)
+        supervisor = _start_supervisor(root, _config(root, urls.model_dump(), workers, forked))
         result: dict[str, Any] = {"workers": workers, "variant": "forked" if forked else "cold"}
         try:
             started = time.monotonic()
-            while (running := _running(root / "data")) < workers:
+            while (running := _running(root / "data")) < early:
                 if time.monotonic() - started > ramp_timeout_s or supervisor.poll() is not None:
                     result["error"] = f"only {running} running after the ramp"
                     return result
                 time.sleep(2)
             result["ramp_s"] = round(time.monotonic() - started, 1)
             result.update(_steady(supervisor, window_s))
-            result.update(_memory(supervisor.pid, sim.pid))
             log_file = root / "logs" / "autorun.log"
             result["arrivals"] = [
                 _latencies(http, late, log_file, f"late{index}") for index, late in enumerate(lates)
             ]
+            result.update(_memory(supervisor.pid, sim.pid))  # with ``workers`` running
             return result
         finally:
             with contextlib.suppress(ProcessLookupError):
