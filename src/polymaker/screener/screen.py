@@ -29,14 +29,14 @@ from polymaker.screener.criteria import (
     Criteria,
     choose_side,
     early_reason,
-    gamma_quotes,
-    mirror_quote,
     pick_per_event,
     rank_and_cap,
 )
 from polymaker.screener.fetch import BookFetcher, Books, ListingFetcher, Progress
 from polymaker.screener.model import EMPTY_QUOTE, Candidate, Quote, Reason, Rejection, Topic
 from polymaker.screener.parse import parse_market
+from polymaker.screener.quotes import gamma_quotes, mirror_quote
+from polymaker.screener.wire import Row
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ class _Pipeline:
         self.rejections: list[Rejection] = []
         self.tokens_requested = 0
 
-    def on_rows(self, rows: list[Any]) -> None:
+    def on_rows(self, rows: list[Row]) -> None:
         tokens: list[str] = []
         for row in rows:
             parsed = parse_market(row)
