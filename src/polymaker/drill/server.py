@@ -100,6 +100,7 @@ class Venue:
         self.keys: dict[str, ApiCreds] = {}
         self.heartbeats: dict[str, HeartbeatState] = {}
         self.hub = WsHub(self)
+        engine.watched = self.hub.watches
         self.user_addresses: set[str] = set()
 
     def now_ms(self) -> int:

@@ -161,11 +161,23 @@ class WsHub:
                 },
             )
 
+    def watches(self, condition_id: str) -> bool:
+        """True when a market connection subscribes to either token of the market.
+
+        The engine asks at each operation; a subscriber only ever gets operations made while
+        it was subscribed (``subscribe_assets`` flushes first), so the books are there.
+        """
+        market = self.venue.universe.by_condition(condition_id)
+        return bool(self.by_asset.get(market.yes_token) or self.by_asset.get(market.no_token))
+
     def _price_change(self, event: BookChanged) -> None:
+        """One ``price_change`` frame per operation, its entries stamped with the hash of the
+        book right after that operation (the real venue's per-operation hash)."""
         assets = list(dict.fromkeys(c.asset_id for c in event.changes))
         if not any(self.by_asset.get(a) for a in assets):
             return
-        hashes = {a: book_payload(self.venue.engine.book(a))["hash"] for a in assets}
+        books = event.books or tuple(self.venue.engine.book(a) for a in assets)  # see watches
+        hashes = {book.asset_id: book_payload(book)["hash"] for book in books}
         self._to_assets(
             assets,
             {
@@ -215,7 +227,7 @@ class WsHub:
         as deltas after it, as the venue never sends changes older than the snapshot.
         """
         venue = self.venue
-        snapshots: list[dict[str, Any]] = []
+        known: list[str] = []
         for asset in assets:
             try:
                 market = venue.universe.by_token(asset)
@@ -224,7 +236,13 @@ class WsHub:
                 continue
             venue.touch(market.condition_id)
             venue.mark_hot(market.condition_id)
-            venue.flush()
+            known.append(asset)
+        # Every catch-up above is fanned out before this connection subscribes, and nothing is
+        # published between its subscription and its snapshots: no delta reaches it before
+        # (or duplicates) the snapshot.
+        venue.flush()
+        snapshots: list[dict[str, Any]] = []
+        for asset in known:
             conn.assets.add(asset)
             self.by_asset[asset].add(conn)
             snapshots.append(ws_book_frame(book_payload(venue.engine.book(asset))))
