@@ -22,6 +22,7 @@ from typing import Any, Literal
 import httpx
 
 from polymaker.config.filter import FilterParams
+from polymaker.exchange.aio_transport import AiohttpTransport
 from polymaker.exchange.http import JsonHttp
 from polymaker.exchange.retry import RetryPolicy
 from polymaker.exchange.urls import PRODUCTION_CLOB_URL, PRODUCTION_GAMMA_URL
@@ -95,18 +96,21 @@ async def screen_async(
 
     now: the reference time of the end-time window (default: the current UTC time).
     http: a ``JsonHttp`` to use; otherwise one is built from the params' timeout and retry
-      settings (on ``transport`` when given) and closed afterwards.
+      settings, on ``transport`` when given (default: ``AiohttpTransport``, whose C parser
+      reads the ~40 MB of a full screen for a fraction of httpx's own CPU), and closed
+      afterwards.
     Raises ExchangeError (TransportError, RateLimitError, ...) when the listing fails.
     """
     started = time.perf_counter()
     crit = Criteria.build(params, now or datetime.now(UTC))
     own = http is None
+    connections = params.books_concurrency + params.listing_windows
     client = http or JsonHttp(
         timeout_s=params.timeout_s,
         policy=RetryPolicy(params.retries, params.backoff_base_s, params.backoff_max_s),
         rng=rng,
-        transport=transport,
-        max_connections=params.books_concurrency + params.listing_windows,
+        transport=transport or AiohttpTransport(max_connections=connections),
+        max_connections=connections,
     )
     try:
         return await _screen(client, crit, gamma_url, clob_url, progress, started)
