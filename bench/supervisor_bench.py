@@ -9,7 +9,9 @@ to the first order of its worker (``GET /_sim/orders``), and to the supervisor's
 that worker (its share of the latency). Prints one JSON line per N.
 
 Usage: .venv/bin/python bench/supervisor_bench.py [N ...] [--spares S ...] [--late K] [--window S]
-(``--spares 0 1`` runs each N without and with a spare worker, the baseline first).
+[--poll S] (``--spares 0 1`` runs each N without and with a spare worker, the baseline first;
+``--poll 300`` keeps the shipped screening period, so a late market is found by its
+``new_market`` announcement, not by the next periodic screen).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ FILTER = {
 STRATEGY = {"default": {"order_size": 5, "max_position_shares": 10, "buy_price_threshold": 0.9}}
 
 
-def _config(root: Path, urls: dict[str, str], workers: int, spares: int) -> Path:
+def _config(root: Path, urls: dict[str, str], workers: int, spares: int, poll_s: float) -> Path:
     config = root / "config"
     config.mkdir(parents=True)
     document = {
@@ -58,7 +60,7 @@ def _config(root: Path, urls: dict[str, str], workers: int, spares: int) -> Path
         "exchange": urls,
         "max_concurrent_workers": workers,
         "spare_workers": spares,
-        "topics_poll_sec": 1,
+        "topics_poll_sec": poll_s,
         "heartbeat_stale_s": 120,
         "stop_timeout_s": 10,
         "screener": {"timeout_s": 60, "retries": 1},
@@ -192,7 +194,7 @@ def _latencies(http: httpx.Client, late: int, log_file: Path) -> dict[str, Any]:
 
 
 def bench(
-    workers: int, spares: int, late: int, window_s: float, ramp_timeout_s: float
+    workers: int, spares: int, late: int, window_s: float, ramp_timeout_s: float, poll_s: float
 ) -> dict[str, Any]:
     """One run with ``workers`` concurrent workers (see the module docstring)."""
     with (
@@ -203,8 +205,9 @@ def bench(
         root = Path(tmp) / "p"
         for index in range(workers - late):
             _add_market(http, f"early-{index}")
-        supervisor = _start_supervisor(root, _config(root, urls.model_dump(), workers, spares))
-        result: dict[str, Any] = {"workers": workers, "spare_workers": spares}
+        config = _config(root, urls.model_dump(), workers, spares, poll_s)
+        supervisor = _start_supervisor(root, config)
+        result: dict[str, Any] = {"workers": workers, "spare_workers": spares, "poll_s": poll_s}
         try:
             started = time.monotonic()
             while (running := _running(root / "data")) < workers - late:
@@ -236,10 +239,11 @@ def main() -> int:
     parser.add_argument("--late", type=int, default=10, help="markets created after the ramp")
     parser.add_argument("--window", type=float, default=20.0, help="steady CPU window, seconds")
     parser.add_argument("--ramp-timeout", type=float, default=600.0)
+    parser.add_argument("--poll", type=float, default=1.0, help="topics_poll_sec")
     args = parser.parse_args()
     for size in args.sizes:
         for spares in args.spares:
-            result = bench(size, spares, args.late, args.window, args.ramp_timeout)
+            result = bench(size, spares, args.late, args.window, args.ramp_timeout, args.poll)
             print(json.dumps(result), flush=True)
     return 0
 

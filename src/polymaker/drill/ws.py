@@ -35,7 +35,13 @@ from polymaker.drill.events import (
     TradePrinted,
     TradeUpdate,
 )
-from polymaker.drill.routes_common import book_payload, fmt, order_event, trade_event
+from polymaker.drill.routes_common import (
+    book_payload,
+    fmt,
+    new_market_event,
+    order_event,
+    trade_event,
+)
 
 log = logging.getLogger("polymaker.drill.ws")
 _MAX_BUFFER = 8 * 1024 * 1024
@@ -50,6 +56,7 @@ class _Conn:
     assets: set[str] = field(default_factory=set)
     owner: str | None = None
     markets: set[str] | None = None  # user channel: None = all markets
+    custom_features: bool = False  # market channel: asked for new_market (and the like)
 
     def push(self, text: str) -> None:
         """Send one text message (framed here; see :func:`text_frame`)."""
@@ -199,6 +206,16 @@ class WsHub:
             },
         )
 
+    def announce_market(self, market: Any, timestamp_ms: int) -> None:
+        """``new_market`` to every market connection that enabled the custom features, whatever
+        tokens it watches (how the venue announces listings)."""
+        targets = [c for c in self.conns if c.channel == "market" and c.custom_features]
+        if targets:
+            framed = text_frame(orjson.dumps(new_market_event(market, timestamp_ms)))
+            for conn in targets:
+                conn.send(framed)
+            self.frames_sent += len(targets)
+
     def _to_assets(self, assets: list[str], frame: dict[str, Any]) -> None:
         targets: set[_Conn] = set()
         for asset in assets:
@@ -315,6 +332,8 @@ def _market_message(hub: WsHub, conn: _Conn, doc: dict[str, Any]) -> str | None:
     assets = _str_list(doc, "assets_ids")
     if assets is None:
         return "assets_ids must be an array of strings"
+    if doc.get("custom_feature_enabled") is True:
+        conn.custom_features = True
     operation = str(doc.get("operation", "")).lower()
     if operation == "unsubscribe":
         hub.unsubscribe_assets(conn, assets)
