@@ -19,7 +19,7 @@ from polymaker.autorun.control import ControlServer, Outcome
 from polymaker.autorun.ledger import Ledger
 from polymaker.autorun.repl import handle_line
 from polymaker.autorun.snapshot import STATUS_KEYS
-from polymaker.autorun.status_view import build_table, summary, uptime
+from polymaker.autorun.status_view import summary, uptime
 from polymaker.cli import main
 from polymaker.config.global_config import Mode
 
