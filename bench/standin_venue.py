@@ -55,8 +55,9 @@ def capture(
             for market in page["markets"]:
                 end = _end_key(market.get("endDate"))
                 rows.append((end, orjson.dumps(market).decode()))
-                if books_from <= end <= books_to:
-                    tokens += json.loads(market["clobTokenIds"])
+                if books_from <= end <= books_to:  # v2 markets trade their positionIds
+                    v2 = market.get("version") == "v2"
+                    tokens += market["positionIds"] if v2 else json.loads(market["clobTokenIds"])
             if not page.get("next_cursor"):
                 break
             query["after_cursor"] = page["next_cursor"]

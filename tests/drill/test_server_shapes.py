@@ -123,7 +123,7 @@ def test_gamma_market_and_event_shapes(captured) -> None:
     _keys(
         ours,
         real,
-        allow_missing=("$schema", "positionIds", "tags", "version"),
+        allow_missing=("$schema", "tags"),
     )
     assert_same_shape(ours, real)
     assert isinstance(orjson.loads(ours["clobTokenIds"]), list)

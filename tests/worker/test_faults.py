@@ -34,8 +34,11 @@ def test_websocket_drop_mid_run_recovers_and_catches_up_on_missed_fills(
     wait_for(lambda: drill.websocket_count() >= 2, timeout_s=10, what="market and user feeds")
 
     # Every connection drops; while the worker reconnects the buy fills (no event replay).
+    # The fault window's own sweep may close them before drop_websockets() gets there, so
+    # the check is that none is left, not how many this call closed.
     with drill.faults("ws_disconnect=schedule:0s-2s"):
-        assert drill.drop_websockets() >= 2
+        drill.drop_websockets()
+        assert drill.websocket_count() == 0
         Counterparty(drill).buy(market.no, "0.50", "25")
     status = worker.wait_status(
         lambda s: s["phase"] == "selling" and s["open_orders"] and s["open_orders"][0]["order_id"],

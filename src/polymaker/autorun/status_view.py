@@ -175,10 +175,14 @@ def summary(document: Mapping[str, Any]) -> str:
 
 
 def print_status(document: Mapping[str, Any], out: TextIO, *, wide: bool = False) -> None:
-    """Print the table, fitted to the terminal of ``out`` (or uncut: ``wide``), and a summary."""
+    """Print the table, fitted to the terminal of ``out`` (or uncut: ``wide``), the account
+    line and a summary."""
     console = Console(file=out, soft_wrap=wide)
     for line in build_table(document, console.width, wide=wide):
         console.print(line, no_wrap=True, overflow="ignore" if wide else "ellipsis", crop=not wide)
+    account = document.get("account")
+    if isinstance(account, dict) and account.get("description"):
+        console.print(Text(str(account["description"])), overflow="fold")
     console.print(summary(document))
 
 
