@@ -166,6 +166,16 @@ def _line(cells: list[tuple[_Column, int, str]], style: str, state_style: str) -
     return line
 
 
+def unmanaged_line(held: Mapping[str, Any]) -> str:
+    """``held, no worker: 10 shares of will-it-rain (at 0.42)`` for one unmanaged position."""
+    name = held.get("topic_id") or f"market {str(held.get('condition_id'))[:12]}…"
+    redeemable = ", redeemable" if held.get("redeemable") else ""
+    return (
+        f"held, no worker: {held.get('shares')} shares of {name} "
+        f"(at {held.get('avg_price')}{redeemable})"
+    )
+
+
 def summary(document: Mapping[str, Any]) -> str:
     """``3 running, 2 queued`` (counts by state)."""
     counts: dict[str, int] = {}
@@ -183,6 +193,8 @@ def print_status(document: Mapping[str, Any], out: TextIO, *, wide: bool = False
     account = document.get("account")
     if isinstance(account, dict) and account.get("description"):
         console.print(Text(str(account["description"])), overflow="fold")
+    for held in document.get("unmanaged") or []:
+        console.print(Text(unmanaged_line(held)), overflow="fold")
     console.print(summary(document))
 
 
