@@ -66,7 +66,7 @@ def _redeemer(tmp_path: Path, venue: FakeVenue, clock: Clock, settled: list) -> 
         timing=Timing(scan_interval_s=15, backoff_base_s=5, backoff_max_s=60),
         clock=clock,
         topic_of=lambda condition: "will-it" if condition == COND else None,
-        on_settled=settled.append,
+        on_record=settled.append,
         rng=random.Random(1),
     )
 
@@ -103,7 +103,7 @@ def test_a_failure_is_recorded_and_retried_after_the_backoff(tmp_path: Path) -> 
     redeemer = _redeemer(tmp_path, venue, clock, settled)
     [failed] = asyncio.run(redeemer.run())
     assert failed.state is RedemptionState.RETRYING and failed.attempts == 1
-    assert failed.last_error == "relayer: STATE_FAILED" and settled == []
+    assert failed.last_error == "relayer: STATE_FAILED" and settled == [failed]
     assert failed.next_attempt_at is not None
     clock.now = failed.next_attempt_at - timedelta(seconds=0.5)
     assert not redeemer.due(clock.now) and asyncio.run(redeemer.run()) == []
@@ -111,7 +111,7 @@ def test_a_failure_is_recorded_and_retried_after_the_backoff(tmp_path: Path) -> 
     assert redeemer.due(clock.now)
     [done] = asyncio.run(redeemer.run())
     assert done.state is RedemptionState.REDEEMED and done.attempts == 1
-    assert done.last_error is None and settled == [done]
+    assert done.last_error is None and settled == [failed, done]
 
 
 def test_a_dry_run_changes_nothing(tmp_path: Path) -> None:

@@ -13,7 +13,8 @@ topic is admitted again, so a blocked queue does not flood the log every second.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -83,9 +84,11 @@ class LimitGuard:
         """Today's realized PnL of the account (UTC day)."""
         return self.pnl.realized_today
 
-    def observe(self, now: datetime) -> LossAction:
+    def observe(self, now: datetime, redeemed: Collection[str] = ()) -> LossAction:
         """Read the status files, update and save today's PnL; the daily loss rule's action.
 
+        ``redeemed``: topics without a worker whose shares were redeemed (or lost) after their
+        market resolved; what their last status file still shows held is gone.
         A change of action (e.g. the limit is reached) is logged once.
         """
         read = read_exposures(self._status_dir)
@@ -93,8 +96,11 @@ class LimitGuard:
             if skipped.path not in self._skipped_logged:
                 self._skipped_logged.add(skipped.path)
                 log.warning("limits: status file skipped: %s", skipped.reason)
-        self.exposures = read.exposures
-        self.pnl.observe(read.exposures, now)
+        self.exposures = tuple(
+            replace(item, position=Decimal(0)) if item.topic_id in redeemed else item
+            for item in read.exposures
+        )
+        self.pnl.observe(self.exposures, now)
         document = self.pnl.to_document()
         if document != self._saved:
             try:

@@ -12,21 +12,28 @@ chain; the Data API can lag a redemption by a minute), then per market:
 Passes run every ``redeem.scan_interval_s``, sooner when the supervisor learns that a worker
 ended holding shares (:meth:`watch`), and whenever a retry is due; the supervisor runs each as
 a background job, so the loop never waits for the chain. Records live in
-``data/redemptions.json`` (``redemptions``); each settled one is handed to ``on_settled`` (the
-supervisor writes it into the topic's ledger entry and the day's realized PnL).
+``data/redemptions.json`` (``redemptions``); each new or changed one is handed to
+``on_record`` (the supervisor writes it into the topic's ledger entry and, once settled, into
+the day's realized PnL).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Protocol
 
+from polymarket import AsyncSecureClient
+
+from polymaker.autorun.ledger import utc_now
 from polymaker.autorun.redemptions import (
+    FILE_NAME,
     SETTLED_STATES,
     Redemption,
     RedemptionState,
@@ -35,7 +42,8 @@ from polymaker.autorun.redemptions import (
     payout,
     retry_at,
 )
-from polymaker.exchange.redeem import Holding, RedeemError
+from polymaker.config.global_config import RedeemSection
+from polymaker.exchange.redeem import Holding, RedeemClient, RedeemError
 
 log = logging.getLogger("polymaker.autorun.redeem")
 ZERO = Decimal(0)
@@ -73,7 +81,7 @@ class Redeemer:
         timing: Timing,
         clock: Callable[[], datetime],
         topic_of: Callable[[str], str | None] = lambda _condition: None,
-        on_settled: Callable[[Redemption], None] = lambda _record: None,
+        on_record: Callable[[Redemption], None] = lambda _record: None,
         rng: random.Random | None = None,
     ) -> None:
         self._venue = venue
@@ -81,7 +89,7 @@ class Redeemer:
         self._timing = timing
         self._clock = clock
         self._topic_of = topic_of
-        self._on_settled = on_settled
+        self._on_record = on_record
         self._rng = rng or random.Random()
         self._next_scan = clock()
         self.running = False
@@ -102,16 +110,29 @@ class Redeemer:
         )
         return now >= min([self._next_scan, *retries])
 
-    async def run(self, *, dry_run: bool = False) -> list[Redemption]:
-        """One pass; the records it made or changed (with ``dry_run``: what it would do)."""
+    async def run(self, *, dry_run: bool = False, now: bool = False) -> list[Redemption]:
+        """One pass; the records it made or changed (with ``dry_run``: what it would do).
+
+        ``now``: also retry failed redemptions whose backoff has not ended (a user asked).
+        """
         self.running = True
         try:
-            return await self._pass(dry_run)
+            return await self._pass(dry_run, now)
         finally:
             self.running = False
             self._next_scan = self._clock() + timedelta(seconds=self._timing.scan_interval_s)
 
-    async def _pass(self, dry_run: bool) -> list[Redemption]:
+    async def run_now(self, *, dry_run: bool = False, wait_s: float = 60.0) -> list[Redemption]:
+        """A pass now (the ``redeem`` command), after the one running, if any, has ended;
+        failed redemptions are tried again at once."""
+        deadline = asyncio.get_running_loop().time() + wait_s
+        while self.running:
+            if asyncio.get_running_loop().time() > deadline:
+                raise RedeemError("a redemption pass is still running; try again", retryable=True)
+            await asyncio.sleep(0.1)
+        return await self.run(dry_run=dry_run, now=True)
+
+    async def _pass(self, dry_run: bool, now: bool) -> list[Redemption]:
         try:
             holdings = await self._venue.holdings()
         except RedeemError as error:
@@ -123,7 +144,7 @@ class Redeemer:
         done = []
         for condition, held in markets.items():
             try:
-                record = await self._market(condition, held, dry_run)
+                record = await self._market(condition, held, dry_run, now)
             except RedeemError as error:
                 log.warning("redeem %s: cannot read balances: %s", condition, error)
                 continue
@@ -132,12 +153,12 @@ class Redeemer:
         return done
 
     async def _market(
-        self, condition: str, held: list[Holding], dry_run: bool
+        self, condition: str, held: list[Holding], dry_run: bool, at_once: bool
     ) -> Redemption | None:
         """Settle one market if it is due; the new record (None: nothing to do)."""
         now = self._clock()
         record = self.store.get(self._venue.wallet, condition)
-        if _waiting(record, now):
+        if _waiting(record, now) and not at_once:
             return None
         before = {h.token_id: await self._venue.shares(h.token_id) for h in held}
         winners = [h for h in held if h.price > 0 and before[h.token_id] > 0]
@@ -222,7 +243,7 @@ class Redeemer:
             f"{paid.normalize():f}",
             f" (tx {tx})" if tx else " (no transaction: nothing to collect)",
         )
-        self._on_settled(record)
+        self._on_record(record)
         return record
 
     def _failed(self, base: Redemption, error: RedeemError, now: datetime) -> Redemption:
@@ -251,6 +272,7 @@ class Redeemer:
             error,
             record.next_attempt_at,
         )
+        self._on_record(record)
         return record
 
 
@@ -268,4 +290,26 @@ def _lost(held: list[Holding], token: str) -> bool:
     return any(h.token_id == token and h.price == 0 for h in held)
 
 
-__all__ = ["Redeemer", "Timing", "Venue"]
+def open_redeemer(
+    client: AsyncSecureClient,
+    data_dir: Path,
+    section: RedeemSection,
+    *,
+    topic_of: Callable[[str], str | None],
+    on_record: Callable[[Redemption], None],
+) -> Redeemer:
+    """The supervisor's (or ``polymaker redeem``'s) redeemer for the account's client.
+
+    Raises StateFileError when ``data/redemptions.json`` cannot be read (it is kept).
+    """
+    return Redeemer(
+        RedeemClient(client),
+        RedemptionStore.load(data_dir / FILE_NAME),
+        timing=Timing(section.scan_interval_s, section.backoff_base_s, section.backoff_max_s),
+        clock=utc_now,
+        topic_of=topic_of,
+        on_record=on_record,
+    )
+
+
+__all__ = ["Redeemer", "Timing", "Venue", "open_redeemer"]

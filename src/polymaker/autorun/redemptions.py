@@ -20,7 +20,7 @@ from :class:`RedemptionStore`'s two file calls.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -28,6 +28,8 @@ from pathlib import Path
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from polymaker.autorun.ledger import Ledger, RedemptionNote
+from polymaker.autorun.limits import DailyPnl
 from polymaker.errors import StateFileError
 from polymaker.exchange.redeem import Holding
 from polymaker.exchange.retry import RetryPolicy, backoff_delay
@@ -91,6 +93,39 @@ class Redemption(BaseModel):
             "last_error": self.last_error,
         }
 
+    def ledger_note(self) -> RedemptionNote:
+        """The record as the topic's ledger entry keeps it."""
+        return RedemptionNote(
+            state=str(self.state),
+            shares=self.shares,
+            payout_pusd=self.payout_pusd,
+            pnl=self.pnl,
+            tx=self.tx,
+            last_error=self.last_error,
+            at=self.settled_at or self.first_seen,
+        )
+
+    def describe(self) -> str:
+        """One line for people: market, state, shares, payout or error."""
+        what = self.title or self.condition_id
+        shares = f"{self.shares.normalize():f} shares"
+        if self.state is RedemptionState.REDEEMED:
+            paid = self.payout_pusd or Decimal(0)
+            return f"{what}: redeemed {shares} for {paid.normalize():f} pUSD (tx {self.tx})"
+        if self.state is RedemptionState.LOST:
+            return f"{what}: lost ({shares} resolved to 0; no transaction needed)"
+        if self.state is RedemptionState.RETRYING:
+            return f"{what}: {shares} not redeemed yet, attempt {self.attempts}: {self.last_error}"
+        return f"{what}: {shares} to redeem"
+
+
+def describe_pass(records: list[Redemption], *, dry_run: bool) -> str:
+    """What a pass did (or, dry, would do), one line per market."""
+    if not records:
+        return "nothing to redeem"
+    head = "would redeem (dry run):" if dry_run else f"{len(records)} markets:"
+    return "\n".join([head, *(f"  {record.describe()}" for record in records)])
+
 
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else f"{value.normalize():f}"
@@ -123,6 +158,29 @@ def retry_at(
     """When attempt ``attempts + 1`` is due (capped exponential backoff with jitter)."""
     policy = RetryPolicy(retries=max(attempts, 1), backoff_base_s=base_s, backoff_max_s=max_s)
     return now + timedelta(seconds=backoff_delay(max(attempts, 1), policy, rng))
+
+
+def note_redemption(ledger: Ledger, pnl: DailyPnl, record: Redemption) -> None:
+    """A redemption changed: into its topic's ledger entry, and today's PnL once settled."""
+    topic = record.topic_id
+    if topic is not None and ledger.get(topic) is not None:
+        ledger.record_redemption(topic, record.ledger_note())
+    count_payout(pnl, record)
+
+
+def count_payout(pnl: DailyPnl, record: Redemption) -> None:
+    """A settled redemption's PnL counts in the day it settled (idempotent)."""
+    if record.state in SETTLED_STATES and record.pnl is not None and record.settled_at:
+        pnl.record_settlement(f"redeem:{record.key}", record.pnl, record.settled_at)
+
+
+def redeemed_topics(records: Iterable[Redemption], running: Collection[str]) -> set[str]:
+    """Topics without a worker whose shares were redeemed or lost: they hold nothing now."""
+    return {
+        r.topic_id
+        for r in records
+        if r.topic_id and r.state in SETTLED_STATES and r.topic_id not in running
+    }
 
 
 class _Document(BaseModel):
@@ -176,8 +234,12 @@ __all__ = [
     "Redemption",
     "RedemptionState",
     "RedemptionStore",
+    "count_payout",
+    "describe_pass",
     "entry_cost",
+    "note_redemption",
     "payout",
     "record_key",
+    "redeemed_topics",
     "retry_at",
 ]

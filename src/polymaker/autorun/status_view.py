@@ -1,7 +1,9 @@
 """``polymaker status``: the supervisor's topics as a rich table (or JSON, or refreshed).
 
-The table shows, per topic: state, pid, uptime, restarts, heartbeat age, position, open
-orders, realized PnL and the last log line. ``--json`` prints the status reply unchanged
+The table shows, per topic: state (with what became of its shares once the market resolved:
+``finished (redeemed)``), pid, uptime, restarts, heartbeat age, position, open orders,
+realized PnL and the last log line; under it, the wallet's redemptions that are not settled
+and the total paid. ``--json`` prints the status reply unchanged
 (design.md: ``{"mode", "paused", "topics": [...]}``), one document and nothing else.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, TextIO
 
 from rich.console import Console
@@ -80,9 +83,11 @@ def build_table(document: Mapping[str, Any], now: datetime | None = None) -> Tab
         state = str(row.get("state"))
         age = row.get("heartbeat_age_s")
         last = _text(row.get("last_log"))
+        redemption = row.get("redemption")
+        shown = f"{state} ({redemption.get('state')})" if isinstance(redemption, dict) else state
         table.add_row(
             escape(_text(row.get("topic_id"))),
-            f"[{_STATE_STYLES.get(state, 'white')}]{state}[/]",
+            f"[{_STATE_STYLES.get(state, 'white')}]{escape(shown)}[/]",
             _text(row.get("pid")),
             uptime(row.get("started_at"), state, now),
             _text(row.get("restarts")),
@@ -103,14 +108,32 @@ def summary(document: Mapping[str, Any]) -> str:
     return ", ".join(f"{count} {state}" for state, count in sorted(counts.items())) or "no topics"
 
 
+def redemption_lines(document: Mapping[str, Any]) -> list[str]:
+    """Redemptions not settled yet (one line each), and the pUSD redeemed so far."""
+    records = [r for r in document.get("redemptions", []) if isinstance(r, dict)]
+    lines = [
+        f"redemption {r.get('state')}: {r.get('title') or r.get('condition_id')}, "
+        f"{r.get('shares')} shares, attempt {r.get('attempts')}: {r.get('last_error') or 'due'}"
+        for r in records
+        if r.get("state") in ("pending", "retrying")
+    ]
+    paid = [Decimal(str(r["payout_pusd"])) for r in records if r.get("payout_pusd") is not None]
+    if paid:
+        total = sum(paid, Decimal(0))
+        lines.append(f"redeemed: {total.normalize():f} pUSD from {len(paid)} markets")
+    return lines
+
+
 def print_status(document: Mapping[str, Any], out: TextIO) -> None:
-    """Print the table and a summary line to ``out``."""
+    """Print the table, the account, the redemptions and a summary line to ``out``."""
     console = Console(file=out, width=max(Console(file=out).width, 120))
     console.print(build_table(document))
     account = document.get("account")
     if isinstance(account, dict) and account.get("description"):
         console.print(escape(str(account["description"])))
+    for line in redemption_lines(document):
+        console.print(escape(line))
     console.print(summary(document))
 
 
-__all__ = ["build_table", "print_status", "summary", "uptime"]
+__all__ = ["build_table", "print_status", "redemption_lines", "summary", "uptime"]

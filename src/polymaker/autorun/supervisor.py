@@ -8,7 +8,8 @@ resolve the key, start the exchange (embedded drill exchange when no URL is conf
 authenticate once for the account (``account``: shared credentials, the order heartbeat),
 recover what a dead predecessor left, then serve the control socket. Every tick also applies
 the account limits (``guard``): launches they refuse wait in the queue, and tops up the
-``spare_workers`` spares that new markets are handed to (``spares``). Exit (SIGINT, SIGTERM,
+``spare_workers`` spares that new markets are handed to (``spares``), and starts a redemption
+pass when one is due (``redeemer``: resolved markets' payouts). Exit (SIGINT, SIGTERM,
 ``exit``): stop launching, stop every worker in parallel, sweep their markets, write the ledger
 and ``run_state.json``, stop the order heartbeat, stop the embedded exchange. Transitions and
 their edges: ``states``.
@@ -44,6 +45,8 @@ from polymaker.autorun.lock import SupervisorLock
 from polymaker.autorun.monitor import Task
 from polymaker.autorun.pausing import saved_pause
 from polymaker.autorun.processes import worker_env
+from polymaker.autorun.redeemer import Redeemer, open_redeemer
+from polymaker.autorun.redemptions import count_payout, note_redemption, redeemed_topics
 from polymaker.autorun.repl import run_repl
 from polymaker.autorun.scheduler import plan_starts
 from polymaker.autorun.screening import ScreenLoop, ScreenRequest
@@ -110,6 +113,7 @@ class Supervisor:
         self.sweeper: Sweeper | None = None
         self.account: Account | None = None
         self.spares: SparePool | None = None
+        self.redeemer: Redeemer | None = None
         self.guard = LimitGuard(
             AccountLimits.from_config(config), paths.status_dir, paths.data_dir, utc_now()
         )
@@ -153,6 +157,7 @@ class Supervisor:
             previous = recovery.read_run_state(self.paths.run_state)
             try:
                 await start_exchange(self, previous)
+                self._open_redeemer()
                 await recover(self, previous)
                 self.spares = self._spare_pool()
                 register_handlers(self)
@@ -233,10 +238,13 @@ class Supervisor:
                 self._watch(task)
             except Exception:  # one topic's trouble must not stall the others
                 log.exception("%s: monitoring failed", task.topic_id)
-        self.guard.observe(now)
+        records = () if self.redeemer is None else self.redeemer.store.records()
+        self.guard.observe(now, redeemed_topics(records, self.tasks))
         if self.guard.take_flatten():
             flatten(self, "daily loss limit (flatten_on_daily_loss)")
         if not self.exit_requested.is_set():
+            if self.redeemer is not None and self.redeemer.due(now):
+                self._run_job(self.redeemer.run())
             self._launch_due(now)
             if self.spares is not None:
                 self.spares.refill()
@@ -244,6 +252,20 @@ class Supervisor:
         if loop_time - self._last_snapshot >= self.config.status_interval_s:
             self.write_run_state()
             self._log_summary()
+
+    def _open_redeemer(self) -> None:
+        """Redeem resolved markets' payouts with the account's client (``redeem.enabled``)."""
+        if self.account is None or not self.config.redeem.enabled:
+            return
+        self.redeemer = open_redeemer(
+            self.account.client,
+            self.paths.data_dir,
+            self.config.redeem,
+            topic_of=self._ledger.topic_of,
+            on_record=lambda record: note_redemption(self._ledger, self.guard.pnl, record),
+        )
+        for record in self.redeemer.store.records():  # today's payouts count after a restart
+            count_payout(self.guard.pnl, record)
 
     def _log_summary(self) -> None:
         """One ``status: 3 running, 2 queued`` line whenever the counts change."""
