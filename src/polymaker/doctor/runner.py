@@ -25,6 +25,7 @@ from polymaker.doctor.checks import (
     check_balance,
     check_clock_skew,
     check_closed_only,
+    check_gas,
     check_geoblock,
     check_wallet_deployed,
     check_wallet_type,
@@ -55,6 +56,7 @@ NEEDED: Mapping[str, frozenset[Mode]] = {
     "clock skew": _TRADING,
     "wallet type": _TRADING,
     "wallet deployed": _TRADING,
+    "gas": _TRADING,
     "credentials": _TRADING,
     "collateral balance": _TRADING,
     "allowances": _TRADING,
@@ -146,7 +148,7 @@ async def _account(
     Credentials come before the deployment question: they belong to the key whatever the
     wallet, and the relayer is asked about a wallet only once its key is known.
     """
-    names = ("wallet type", "credentials", "wallet deployed", *_READS)
+    names = ("wallet type", "credentials", "wallet deployed", "gas", *_READS)
     if run.mode is Mode.PAPER:
         return [skip(name, "paper mode places no real orders") for name in names]
     if key.key is None:
@@ -168,6 +170,9 @@ async def _account(
     results.append(
         check_wallet_deployed(wallet, deployed, mode=run.mode, clob_url=run.urls.clob_url)
     )
+    rpc = run.urls.rpc
+    gas = await probes.read_gas(client, rpc, wallet.address) if rpc and wallet.is_eoa else None
+    results.append(check_gas(wallet, gas, mode=run.mode, clob_url=run.urls.clob_url))
     if deployed is not True:
         await account.client.close()
         return [*results, *(skip(name, "needs a deployed wallet") for name in _READS)]
