@@ -127,13 +127,28 @@ GAS_WARN_REDEMPTIONS = 20
 
 
 def check_gas(
-    wallet: Wallet, gas: tuple[int, int] | str | None, *, mode: Mode, clob_url: str
+    wallet: Wallet,
+    gas: tuple[int, int] | str | None,
+    *,
+    mode: Mode,
+    clob_url: str,
+    relayer_key: bool,
 ) -> CheckResult:
     """A plain EOA pays its redemptions' gas in POL: is there some? (``gas``: balance and gas
-    price in wei, the error text, or None when no RPC node is configured.)"""
+    price in wei, the error text, or None when no RPC node is configured.) A proxy, Safe or
+    deposit wallet redeems through the relayer, which pays the gas but wants a relayer API key
+    (``relayer_key``: one is set; a drill run has a throwaway one)."""
     name = "gas"
     if not wallet.is_eoa:
-        return ok(name, f"a {wallet.kind.value} redeems through the relayer: it pays no gas")
+        if relayer_key or mode is Mode.DRILL:
+            return ok(name, f"a {wallet.kind.value} redeems through the relayer: it pays no gas")
+        return CheckResult(
+            name,
+            Status.WARN,
+            f"a {wallet.kind.value} redeems through the relayer, which needs a relayer API key",
+            f"set {ENV_RELAYER_API_KEY} and {ENV_RELAYER_API_KEY_ADDRESS}, or redeem on "
+            "polymarket.com",
+        )
     if gas is None:
         return fail(
             name, "no Polygon node to ask", "set exchange.rpc_url (a drill url-file has it)"

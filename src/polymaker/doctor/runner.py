@@ -34,7 +34,7 @@ from polymaker.doctor.checks import (
 )
 from polymaker.errors import ConfigError, StateFileError
 from polymaker.exchange.sdk import signer_address
-from polymaker.exchange.secrets import RedactingFilter
+from polymaker.exchange.secrets import RedactingFilter, load_relayer_key
 from polymaker.exchange.urls import ExchangeUrls
 from polymaker.exchange.wallet import classify_wallet, configured_wallet_address
 from polymaker.files import read_json_file
@@ -172,7 +172,10 @@ async def _account(
     )
     rpc = run.urls.rpc
     gas = await probes.read_gas(client, rpc, wallet.address) if rpc and wallet.is_eoa else None
-    results.append(check_gas(wallet, gas, mode=run.mode, clob_url=run.urls.clob_url))
+    relayer_key = load_relayer_key(run.environ) is not None
+    results.append(
+        check_gas(wallet, gas, mode=run.mode, clob_url=run.urls.clob_url, relayer_key=relayer_key)
+    )
     if deployed is not True:
         await account.client.close()
         return [*results, *(skip(name, "needs a deployed wallet") for name in _READS)]
