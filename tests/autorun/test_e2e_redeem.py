@@ -159,4 +159,8 @@ def test_positions_held_into_resolution_are_redeemed_unattended(
         if kind is not WalletKind.EOA:  # the injected relayer failure was retried, and said
             log = (project.root / "logs" / "autorun.log").read_text()
             assert "injected" in log and records[win]["attempts"] == 1
+        by_hand = project.command("redeem", "--json")  # through the supervisor: nothing left
+        assert by_hand.returncode == 0, by_hand.stdout + by_hand.stderr
+        answer = json.loads(by_hand.stdout)
+        assert (answer["via"], answer["redemptions"]) == ("supervisor", [])
         project.exit()
