@@ -86,7 +86,8 @@ def _plus(realized: str | None, payout_pnl: Decimal | None) -> str | None:
 
 
 def status_document(supervisor: Supervisor) -> dict[str, Any]:
-    """The ``status`` reply: ``{"mode", "paused", "account", "topics": [...], "redemptions"}``.
+    """The ``status`` reply: ``{"mode", "paused", "account", "topics", "unmanaged",
+    "redemptions"}``.
 
     ``redemptions``: every payout record of the wallet (topics' and others'), oldest first.
     """
@@ -98,8 +99,17 @@ def status_document(supervisor: Supervisor) -> dict[str, Any]:
         "paused": supervisor.paused,
         "account": account_document(supervisor),
         "topics": [status_row(supervisor, entry) for entry in entries],
+        "unmanaged": unmanaged_holdings(supervisor),
         "redemptions": [] if redeemer is None else [r.summary() for r in redeemer.store.records()],
     }
+
+
+def unmanaged_holdings(supervisor: Supervisor) -> list[dict[str, Any]]:
+    """Shares the exchange says the wallet holds in markets no running worker trades."""
+    holdings = None if supervisor.holdings is None else supervisor.holdings.latest
+    if holdings is None:
+        return []
+    return holdings.unmanaged(supervisor.topic_of_condition(), supervisor.tasks)
 
 
 def account_document(supervisor: Supervisor) -> dict[str, Any] | None:
