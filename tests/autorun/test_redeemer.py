@@ -134,6 +134,22 @@ def test_watch_makes_a_pass_due_at_once(tmp_path: Path) -> None:
     assert not redeemer.due(clock.now + timedelta(seconds=14))
     redeemer.watch(COND)
     assert redeemer.due(clock.now)
+    starting = redeemer.start_if_due(clock.now)
+    assert starting is not None and redeemer.start_if_due(clock.now) is None  # one at a time
+    assert asyncio.run(starting) == [] and not redeemer.running
+
+
+def test_passes_start_by_themselves_only_when_enabled(tmp_path: Path) -> None:
+    clock = Clock()
+    manual = Redeemer(
+        FakeVenue({YES: D(5)}, [_holding(YES, "5", 1)]),
+        RedemptionStore.load(tmp_path / "redemptions.json"),
+        timing=Timing(automatic=False),
+        clock=clock,
+    )
+    assert manual.due(clock.now) and manual.start_if_due(clock.now) is None
+    [record] = asyncio.run(manual.run_now())  # the redeem command still works
+    assert record.state is RedemptionState.REDEEMED
 
 
 def test_a_corrupt_file_is_an_error_and_is_kept(tmp_path: Path) -> None:

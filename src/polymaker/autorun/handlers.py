@@ -234,7 +234,7 @@ async def _redeem(supervisor: Supervisor, dry_run: bool) -> Outcome:
     redeemer = supervisor.redeemer
     if redeemer is None:
         raise ControlError(
-            "redemption is off here (paper mode, or redeem.enabled is false)",
+            "nothing to redeem in paper mode (no position is held at the exchange)",
             fault=Fault.NOT_RUNNING,
         )
     try:

@@ -22,12 +22,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from polymarket import AsyncSecureClient
 
@@ -63,11 +63,13 @@ class Venue(Protocol):
 
 @dataclass(frozen=True)
 class Timing:
-    """scan_interval_s: between passes; backoff_*: the retry delay of a failed redemption."""
+    """scan_interval_s: between passes; backoff_*: the retry delay of a failed redemption;
+    automatic: passes start by themselves (``redeem.enabled``), else only when asked."""
 
     scan_interval_s: float = 15.0
     backoff_base_s: float = 5.0
     backoff_max_s: float = 300.0
+    automatic: bool = True
 
 
 class Redeemer:
@@ -109,6 +111,14 @@ class Redeemer:
             if r.state is RedemptionState.RETRYING and r.next_attempt_at is not None
         )
         return now >= min([self._next_scan, *retries])
+
+    def start_if_due(self, now: datetime) -> Coroutine[Any, Any, list[Redemption]] | None:
+        """The pass to run when one is due (marked running at once, so no second one starts
+        before it does), else None."""
+        if not self._timing.automatic or not self.due(now):
+            return None
+        self.running = True
+        return self.run()
 
     async def run(self, *, dry_run: bool = False, now: bool = False) -> list[Redemption]:
         """One pass; the records it made or changed (with ``dry_run``: what it would do).
@@ -305,7 +315,9 @@ def open_redeemer(
     return Redeemer(
         RedeemClient(client),
         RedemptionStore.load(data_dir / FILE_NAME),
-        timing=Timing(section.scan_interval_s, section.backoff_base_s, section.backoff_max_s),
+        timing=Timing(
+            section.scan_interval_s, section.backoff_base_s, section.backoff_max_s, section.enabled
+        ),
         clock=utc_now,
         topic_of=topic_of,
         on_record=on_record,

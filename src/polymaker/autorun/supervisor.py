@@ -260,8 +260,8 @@ class Supervisor:
             known = {task.pid for task in self.tasks.values()} | {self.template.pid or 0}
             reaping.reap_strays(known)
         if not self.exit_requested.is_set():
-            if self.redeemer is not None and self.redeemer.due(now):
-                self._run_job(self.redeemer.run())
+            if self.redeemer is not None and (redeeming := self.redeemer.start_if_due(now)):
+                self._run_job(redeeming)
             self._launch_due(now)
         loop_time = asyncio.get_running_loop().time()
         if loop_time - self._last_snapshot >= self.config.status_interval_s:
@@ -269,8 +269,9 @@ class Supervisor:
             self._log_summary()
 
     def _open_redeemer(self) -> None:
-        """Redeem resolved markets' payouts with the account's client (``redeem.enabled``)."""
-        if self.account is None or not self.config.redeem.enabled:
+        """The redeemer over the account's client: its passes run unattended when
+        ``redeem.enabled``, and on the ``redeem`` command either way."""
+        if self.account is None:
             return
         self.redeemer = open_redeemer(
             self.account.client,

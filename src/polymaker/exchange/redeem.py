@@ -42,7 +42,8 @@ class RedeemError(Exception):
 class Holding:
     """One position the wallet holds in a resolved market, as the Data API lists it.
 
-    price: what a share pays (1 won, 0 lost; the venue's ``current_price`` once resolved).
+    price: what a share pays: the venue's ``current_price`` once resolved (1 won, 0 lost; a
+    market resolved 50-50 pays 0.5).
     avg_price: the wallet's average entry (None when the venue does not know it).
     """
 
@@ -122,9 +123,10 @@ def _holding(row: Position) -> Holding | None:
     """A Data API position row as a Holding; None (logged) when it cannot be trusted."""
     token = str(row.token_id)
     shares, price = _decimal(row.current_size), _decimal(row.current_price)
-    if shares is None or shares <= 0 or price not in (Decimal(0), Decimal(1)):
-        log.warning("skipped position %s: size %s, price %s (not resolved to 0 or 1)",
-                    token, shares, price)  # fmt: skip
+    resolved = row.redeemable and price is not None and 0 <= price <= 1
+    if shares is None or shares <= 0 or not resolved:
+        log.warning("skipped position %s: size %s, price %s, redeemable %s",
+                    token, shares, price, row.redeemable)  # fmt: skip
         return None
     avg = _decimal(row.avg_price)
     return Holding(str(row.condition_id), token, shares, price, avg, row.title or "")
