@@ -79,6 +79,12 @@ class EngineCore:
         self._seq = 0
         self._trade_serial = 0
 
+    def __getstate__(self) -> dict[str, object]:
+        """A saved drill world keeps the engine's state, not the live hub's ``watched`` hook."""
+        state = dict(self.__dict__)
+        state["watched"] = _nobody_watches
+        return state
+
     def _next_trade_id(self) -> str:
         self._trade_serial += 1
         return trade_id_for(self._trade_serial)

@@ -335,6 +335,8 @@ class DrillServer:
             save_world(self.venue, path)
         except OSError as error:
             log.error("cannot save the drill world to %s: %s", path, error)
+        except Exception:  # a bug in saving must never stop the exchange
+            log.exception("cannot save the drill world to %s", path)
 
     async def stop(self) -> None:
         """Stop ticking, close every WebSocket and site."""
