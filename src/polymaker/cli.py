@@ -73,6 +73,12 @@ _COMMANDS: tuple[_Command, ...] = (
         6,
     ),
     _Command(
+        "redeem",
+        "collect what resolved markets pay out (with or without a supervisor)",
+        "polymaker.autorun.cli_redeem",
+        13,
+    ),
+    _Command(
         "doctor", "preflight checks with a remedy for each failure", "polymaker.doctor.cli", 6
     ),
 )

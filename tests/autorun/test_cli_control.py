@@ -19,7 +19,7 @@ from polymaker.autorun.control import ControlServer, Outcome
 from polymaker.autorun.ledger import Ledger
 from polymaker.autorun.repl import handle_line
 from polymaker.autorun.snapshot import STATUS_KEYS
-from polymaker.autorun.status_view import summary, uptime
+from polymaker.autorun.status_view import redemption_lines, summary, uptime
 from polymaker.cli import main
 from polymaker.config.global_config import Mode
 
@@ -29,11 +29,16 @@ STATUS = {
     "topics": [
         {"topic_id": "a", "state": "running", "pid": 7, "started_at": "2026-12-03T14:00:00Z",
          "restarts": 1, "heartbeat_age_s": 1.2, "position": "5", "open_orders": 1,
-         "realized_pnl": "0.10", "last_log": "strategy idle -> buying"},
+         "realized_pnl": "0.10", "last_log": "strategy idle -> buying", "redemption": None},
         {"topic_id": "b", "state": "queued", "pid": None, "started_at": None, "restarts": 0,
          "heartbeat_age_s": None, "position": None, "open_orders": None, "realized_pnl": None,
-         "last_log": ""},
+         "last_log": "", "redemption": None},
+        {"topic_id": "c", "state": "finished", "pid": None, "started_at": None, "restarts": 0,
+         "heartbeat_age_s": None, "position": "0", "open_orders": 0, "realized_pnl": "3",
+         "last_log": "", "redemption": {"state": "redeemed", "shares": "5", "payout_pusd": "5",
+         "pnl": "3", "tx": "0xfeed", "last_error": None, "at": "2026-12-03T14:05:00Z"}},
     ],
+    "redemptions": [],
 }  # fmt: skip
 
 
@@ -136,7 +141,18 @@ def test_the_table_shows_every_column_and_a_summary() -> None:
     text = _printed(STATUS, 200)
     for expected in ("polymaker [drill]", "running", "queued", "0.10", "strategy idle"):
         assert expected in text
-    assert summary(STATUS) == "1 queued, 1 running"
+    assert "redeemed" in text  # topic c: its resolved market's shares were redeemed
+    assert summary(STATUS) == "1 finished, 1 queued, 1 running"
+    records = [
+        {"state": "retrying", "title": "Will it?", "shares": "5", "attempts": 2,
+         "last_error": "STATE_FAILED", "payout_pusd": None},
+        {"state": "redeemed", "title": "Other", "shares": "3", "payout_pusd": "3"},
+        {"state": "lost", "title": "Lost", "shares": "2", "payout_pusd": "0"},
+    ]  # fmt: skip
+    assert redemption_lines({"redemptions": records}) == [
+        "redemption retrying: Will it?, 5 shares, attempt 2: STATE_FAILED",
+        "redeemed: 3 pUSD from 2 markets",
+    ]
     from datetime import UTC, datetime
 
     now = datetime(2026, 12, 3, 15, 2, 3, tzinfo=UTC)
@@ -194,7 +210,7 @@ def test_wide_shows_everything_uncut_and_json_keeps_full_ids(
         assert main(["status", "--json", "--global-config", str(project)]) == 0
     finally:
         STATUS["topics"].pop()
-    assert LONG_SLUG in json.loads(capsys.readouterr().out)["topics"][2]["topic_id"]
+    assert LONG_SLUG in json.loads(capsys.readouterr().out)["topics"][-1]["topic_id"]
 
 
 def test_repl_lines_go_through_dispatch() -> None:
@@ -211,7 +227,7 @@ def test_repl_lines_go_through_dispatch() -> None:
     asyncio.run(session())
     text = out.getvalue()
     assert "a stopping True" in text and "unknown command 'bogus'" in text
-    assert "stop TOPIC [--force]" in text and "1 queued, 1 running" in text
+    assert "stop TOPIC [--force]" in text and "1 finished, 1 queued, 1 running" in text
 
 
 def test_every_control_command_is_registered() -> None:

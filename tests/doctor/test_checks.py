@@ -17,6 +17,7 @@ from polymaker.doctor.checks import (
     check_balance,
     check_clock_skew,
     check_closed_only,
+    check_gas,
     check_geoblock,
     check_wallet_deployed,
     check_wallet_type,
@@ -185,3 +186,20 @@ def test_server_seconds_reads_the_time_answer():
     assert server_seconds(1_790_000_000) == 1_790_000_000.5  # truncated: middle of the second
     assert server_seconds(1_790_000_000.25) == 1_790_000_000.25
     assert server_seconds(True) is None and server_seconds({"t": 1}) is None
+
+
+def test_gas_an_eoa_needs_pol_and_a_relayed_wallet_a_relayer_key() -> None:
+    eoa = Wallet(SIGNER, SIGNER, WalletKind.EOA)
+    gwei = 10**9
+    args = {"mode": Mode.LIVE, "clob_url": "https://clob", "relayer_key": False}
+    assert check_gas(eoa, (10**18, 30 * gwei), **args).status is Status.OK
+    low = check_gas(eoa, (36 * 10**14, 30 * gwei), **args)  # one redemption's worth
+    assert low.status is Status.WARN and "about 1 redemptions" in low.detail
+    empty = check_gas(eoa, (0, 30 * gwei), **args)
+    assert empty.status is Status.FAIL and "send POL" in empty.remedy
+    assert check_gas(eoa, None, **args).remedy.startswith("set exchange.rpc_url")
+    assert check_gas(eoa, "ConnectError: refused", **args).status is Status.FAIL
+    proxy = Wallet(FUNDER, SIGNER, WalletKind.PROXY)
+    unkeyed = check_gas(proxy, None, **args)
+    assert unkeyed.status is Status.WARN and "POLYMAKER_RELAYER_API_KEY" in unkeyed.remedy
+    assert check_gas(proxy, None, **{**args, "relayer_key": True}).status is Status.OK

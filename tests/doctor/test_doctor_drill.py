@@ -116,6 +116,7 @@ def test_passes_against_the_drill_exchange_and_never_prints_the_key(
         ({"balance": "0"}, "collateral balance", '{"balance": "1000"}'),
         ({"allowance": False}, "allowances", '{"allowance": true}'),
         ({"closed_only": True}, "closed-only", "contact Polymarket support"),
+        ({"pol": "0"}, "gas", '{"pol": "1"}'),
     ],
 )
 def test_reports_each_account_failure_with_its_remedy(
@@ -128,6 +129,20 @@ def test_reports_each_account_failure_with_its_remedy(
     failed = [name for name, row in rows(document).items() if row["status"] == "fail"]
     assert failed == [check]
     assert remedy in rows(document)[check]["remedy"]
+
+
+def test_gas_is_enough_for_an_eoa_and_not_needed_by_a_proxy(tmp_path, sim, monkeypatch, capsys):
+    _, address = new_key(monkeypatch)
+    set_account(sim, address.lower(), pol="0.01")  # 2 redemptions at 30 gwei x 120k gas
+    code, document = doctor(capsys, *drill_args(tmp_path, sim))
+    assert code == 0 and rows(document)["gas"]["status"] == "warn"
+    assert "about 2 redemptions" in rows(document)["gas"]["detail"]
+    proxy = next(a for a, k in key_wallets(address).items() if k is WalletKind.PROXY)
+    monkeypatch.setenv("POLYMAKER_WALLET_ADDRESS", proxy)
+    set_account(sim, address.lower(), pol="0")
+    code, document = doctor(capsys, *drill_args(tmp_path / "proxy", sim))
+    assert rows(document)["gas"]["status"] == "ok"
+    assert "relayer" in rows(document)["gas"]["detail"]
 
 
 def test_reports_clock_skew(tmp_path, sim, monkeypatch, capsys):

@@ -171,6 +171,7 @@ def test_sim_command_writes_url_file_and_stops_on_sigterm(tmp_path) -> None:
             "ws_market_url",
             "ws_user_url",
             "relayer_url",
+            "rpc_url",
         }
         assert httpx.get(
             urls.relayer + "/deployed", params={"address": "0x" + "1" * 40}

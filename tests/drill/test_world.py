@@ -92,3 +92,28 @@ def test_a_world_of_another_layout_version_is_refused(tmp_path: Path, monkeypatc
     with pytest.raises(StateFileError, match=f"drill world layout {WORLD_VERSION}"):
         load_world(world)
     assert isinstance(World, type)
+
+
+def test_resolutions_redemptions_and_gas_continue_after_a_restart(tmp_path: Path) -> None:
+    world = tmp_path / "drill_world.pickle"
+    key = Account.create().key.hex()
+    with in_process_sim(_options(world)) as sim:
+        body = {"question": "World redeem?", "end_date": "2099-01-01T00:00:00Z",
+                "yes_price": 0.5, "volume": 1000}  # fmt: skip
+        market = httpx.post(f"{sim.urls.clob_url}/_sim/markets", json=body).json()
+        client = create_secure_client(key, sim.urls)
+        address = str(client.wallet).lower()
+        client.close()
+        url = f"{sim.urls.clob_url}/_sim/accounts/{address}"
+        httpx.post(url, json={"pol": "0.25"}).raise_for_status()
+        httpx.post(f"{sim.urls.clob_url}/_sim/relayer", json={"fail_next": 2}).raise_for_status()
+        close = f"{sim.urls.clob_url}/_sim/markets/{market['conditionId']}/close"
+        httpx.post(close, json={"winner": "No"}).raise_for_status()
+    with in_process_sim(_options(world)) as sim:
+        [account] = httpx.get(
+            f"{sim.urls.clob_url}/_sim/accounts", params={"address": address}
+        ).json()
+        assert account["pol"] == "0.25"
+        resolved = httpx.get(f"{sim.urls.gamma_url}/markets/slug/{market['slug']}").json()
+        assert resolved["closed"] is True and json.loads(resolved["outcomePrices"]) == ["0", "1"]
+        assert sim.call(lambda: sim.venue.wallets.fail_next) == 2

@@ -58,6 +58,27 @@ def test_market_closed_mid_run_exits_3_with_no_open_orders(
     assert final is not None and final["exit_code"] == 3
 
 
+def test_market_resolved_while_holding_exits_0_naming_the_position(
+    drill: Drill, counterparty: Counterparty, workers: WorkerFactory
+) -> None:
+    market = drill.quiet_market()
+    counterparty.buy(market.yes, "0.50", "20", post_only=True)
+    counterparty.buy(market.no, "0.30", "20", post_only=True)
+    worker = workers.start(workers.params(market, strategy=THRESHOLD))
+    worker.wait_status(lambda s: s["phase"] == "buying" and s["open_orders"], what="a buy")
+    Counterparty(drill).buy(market.no, "0.50", "25")
+    worker.wait_status(lambda s: s["phase"] == "selling" and s["open_orders"], what="a sell")
+    drill.post(f"/_sim/markets/{market.condition_id}/close", {"winner": "Yes"})
+    assert worker.wait_exit(timeout_s=15) == 0
+    final = worker.status()
+    assert final is not None
+    assert (final["state"], final["exit_code"], final["position"]) == ("finished", 0, "5")
+    assert final["exit_reason"] == (
+        f"market closed holding 5 shares of {market.yes}: left to redeem"
+    )
+    assert drill.open_orders(maker_address=workers.address) == []
+
+
 def test_closed_market_at_start_exits_3_before_any_order(
     drill: Drill, workers: WorkerFactory
 ) -> None:

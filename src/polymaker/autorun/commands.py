@@ -2,9 +2,9 @@
 
 ``list``/``status``, ``stop TOPIC [--force]``, ``retry TOPIC``, ``flatten [TOPIC]``,
 ``refresh``, ``pause``, ``resume``, ``set concurrency N``, ``set poll SECONDS``,
-``reset-history``, ``exit``/``quit``, ``panic``. Words are split like a shell (quote a topic
-id with spaces). A mistake raises ``CommandSyntaxError`` saying what was expected; the
-supervisor is never asked.
+``reset-history``, ``exit``/``quit``, ``panic``, ``redeem [--dry-run]``. Words are split like
+a shell (quote a topic id with spaces). A mistake raises ``CommandSyntaxError`` saying what
+was expected; the supervisor is never asked.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ commands:
   set poll SECONDS         change topics_poll_sec
   reset-history            forget finished/failed/stopped topics (a backup is kept)
   panic                    stop every worker, cancel every order, pause launching
+  redeem [--dry-run]       redeem resolved markets' payouts now (--dry-run: only show them)
   exit | quit              stop every worker and the supervisor
   help                     this text"""
 
@@ -81,6 +82,10 @@ def parse_command(text: str) -> ControlRequest | None:
         return ControlRequest("flatten", {"topic": rest[0]} if rest else {})
     if verb == "set":
         return _parse_set(rest)
+    if verb == "redeem":
+        if rest not in ([], ["--dry-run"]):
+            raise CommandSyntaxError("usage: redeem [--dry-run]")
+        return ControlRequest("redeem", {"dry_run": bool(rest)})
     raise CommandSyntaxError(f"unknown command {words[0]!r}\n{COMMAND_HELP}")
 
 

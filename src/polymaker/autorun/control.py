@@ -74,6 +74,7 @@ VERBS: Mapping[str, Mapping[str, Arg]] = {
     "reset_history": {},
     "exit": {},
     "panic": {},
+    "redeem": {"dry_run": Arg((bool,), required=False)},
 }
 """Every verb the supervisor answers and its arguments."""
 

@@ -64,6 +64,8 @@ def sim_argv(drill: DrillSection, url_file: Path, state_file: Path) -> list[str]
         str(drill.volatility),
         "--takers-per-minute",
         str(drill.takers_per_minute),
+        "--resolve-delay-s",
+        str(drill.resolve_delay_s),
     ]
 
 

@@ -2,7 +2,8 @@
 
 A dead worker cannot cancel its resting orders, so the market is swept *before* the next state
 is recorded and before any restart (a restarted worker's new orders must never be swept). The
-outcome follows ``states.classify_exit``; a worker stopped by the supervisor's own exit is
+outcome follows ``states.classify_exit``; a worker that finished holding shares (its market
+ended or resolved) makes the redeemer look at once; a worker stopped by the supervisor's own exit is
 queued again instead, at the front of the queue, so the next supervisor resumes it before new
 topics (the worker adopts its position).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from polymaker.autorun.launch import MarketDetails
@@ -46,6 +48,9 @@ async def handle_exit(supervisor: Supervisor, task: Task, code: int) -> None:
             note = await sweep_note(supervisor, task.topic_id, task.details)
         final = read_status(task.status_file)
         finished = final is not None and final.pid == task.pid and final.state == "finished"
+        redeemer, details = supervisor.redeemer, task.details
+        if finished and redeemer and details and final and _holds(final.position):
+            redeemer.watch(details.condition_id)  # it ended holding shares: left to redeem
         requested = task.stop_requested or task.flattening
         resumes = not (requested or finished or code in NO_RETRY_EXIT_CODES)
         if task.shutdown and resumes:
@@ -60,6 +65,13 @@ async def handle_exit(supervisor: Supervisor, task: Task, code: int) -> None:
         supervisor.tasks.pop(task.topic_id, None)
         supervisor.write_run_state()
         supervisor.wake()
+
+
+def _holds(position: str | None) -> bool:
+    try:
+        return position is not None and Decimal(position) > 0
+    except InvalidOperation:
+        return False
 
 
 def record_exit(

@@ -16,7 +16,8 @@ topic is admitted again, so a blocked queue does not flood the log every second.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -93,12 +94,15 @@ class LimitGuard:
         now: datetime,
         holdings: Holdings | None = None,
         topic_of: Mapping[str, str] | None = None,
+        redeemed: Collection[str] = (),
     ) -> LossAction:
         """Take the exposures (``holdings`` when the account has them, else the status files),
         update and save today's PnL; the daily loss rule's action.
 
-        ``topic_of`` names the topic of each known market (condition id -> topic id). A change
-        of action (e.g. the limit is reached) is logged once.
+        ``topic_of`` names the topic of each known market (condition id -> topic id).
+        ``redeemed``: topics without a worker whose shares were redeemed (or lost) after their
+        market resolved: what their last status file still shows held is gone (the exchange's
+        holdings already say so). A change of action (e.g. the limit is reached) is logged once.
         """
         read = read_exposures(self._status_dir)
         for skipped in read.skipped:
@@ -106,7 +110,11 @@ class LimitGuard:
                 self._skipped_logged.add(skipped.path)
                 log.warning("limits: status file skipped: %s", skipped.reason)
         self._reported = read.exposures
-        self.exposures = read.exposures if holdings is None else holdings.exposures(topic_of or {})
+        reported = tuple(
+            replace(item, position=Decimal(0)) if item.topic_id in redeemed else item
+            for item in read.exposures
+        )
+        self.exposures = reported if holdings is None else holdings.exposures(topic_of or {})
         self.pnl.observe(read.exposures, now)
         document = self.pnl.to_document()
         if document != self._saved:

@@ -18,6 +18,7 @@ from polymaker.autorun.control import Fault, Outcome
 from polymaker.autorun.ledger import utc_now
 from polymaker.autorun.panic import PANIC_TIMEOUT_S, cancel_everything
 from polymaker.autorun.pausing import clear_pause, save_pause
+from polymaker.autorun.redemptions import describe_pass
 from polymaker.autorun.snapshot import status_document
 from polymaker.autorun.states import (
     RETRYABLE_STATES,
@@ -27,6 +28,7 @@ from polymaker.autorun.states import (
     TopicState,
 )
 from polymaker.errors import ControlError
+from polymaker.exchange.redeem import RedeemError
 
 if TYPE_CHECKING:
     from polymaker.autorun.ledger import LedgerEntry
@@ -224,6 +226,23 @@ def register_handlers(supervisor: Supervisor) -> None:
     server.register("exit", lambda: _exit(supervisor))
     server.register("panic", lambda: panic(supervisor))
     server.register("flatten", lambda topic=None: _flatten_command(supervisor, topic))
+    server.register("redeem", lambda dry_run=False: _redeem(supervisor, dry_run))
+
+
+async def _redeem(supervisor: Supervisor, dry_run: bool) -> Outcome:
+    """``redeem [--dry-run]``: a redemption pass now (failed ones are retried at once)."""
+    redeemer = supervisor.redeemer
+    if redeemer is None:
+        raise ControlError(
+            "nothing to redeem in paper mode (no position is held at the exchange)",
+            fault=Fault.NOT_RUNNING,
+        )
+    try:
+        records = await redeemer.run_now(dry_run=dry_run)
+    except RedeemError as error:
+        raise ControlError(str(error), fault=Fault.NOT_RUNNING) from None
+    result = {"dry_run": dry_run, "redemptions": [r.summary() for r in records]}
+    return Outcome(result, describe_pass(records, dry_run=dry_run))
 
 
 def _refresh(supervisor: Supervisor) -> Outcome:

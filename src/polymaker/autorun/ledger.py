@@ -48,6 +48,23 @@ class TransitionRecord(_Record):
     reason: str
 
 
+class RedemptionNote(_Record):
+    """What became of the shares a topic held when its market resolved (``redemptions``).
+
+    state: ``redeemed`` (paid ``payout_pusd`` in transaction ``tx``), ``lost`` (resolved to 0:
+    no transaction), or ``pending``/``retrying`` (``last_error`` says why it is not paid yet).
+    pnl: payout minus the shares' cost at the venue's average entry (None when unknown).
+    """
+
+    state: str
+    shares: Decimal
+    payout_pusd: Decimal | None = None
+    pnl: Decimal | None = None
+    tx: str | None = None
+    last_error: str | None = None
+    at: AwareDatetime
+
+
 class LedgerEntry(_Record):
     """The persisted life of one topic in one mode.
 
@@ -57,6 +74,7 @@ class LedgerEntry(_Record):
     position_left / open_orders_left: what the last sweep of the market found (shares of the
     traded outcome, as a decimal string in the file; orders still open); None = not swept yet
     or the sweep failed. Files written before these fields existed read as None.
+    redemption: the payout of the market after it resolved (None: nothing was held).
     """
 
     topic_id: str
@@ -74,6 +92,7 @@ class LedgerEntry(_Record):
     condition_id: str | None = None
     position_left: Decimal | None = None
     open_orders_left: int | None = Field(default=None, ge=0)
+    redemption: RedemptionNote | None = None
     history: tuple[TransitionRecord, ...] = ()
 
 
@@ -312,6 +331,21 @@ class Ledger:
         self._save(self._clock())
         return self._entries[topic_id]
 
+    def record_redemption(self, topic_id: str, note: RedemptionNote) -> LedgerEntry:
+        """Record the payout (or the failure) of a topic's resolved market; the state stays."""
+        entry = self._entries[topic_id]
+        self._entries[topic_id] = entry.model_copy(update={"redemption": note})
+        self._save(self._clock())
+        return self._entries[topic_id]
+
+    def topic_of(self, condition_id: str) -> str | None:
+        """The topic that traded market ``condition_id`` (the latest one), if any."""
+        wanted = condition_id.lower()
+        found = [
+            e.topic_id for e in self._entries.values() if (e.condition_id or "").lower() == wanted
+        ]
+        return found[-1] if found else None
+
     def clear_attempts(self, topic_id: str) -> LedgerEntry:
         """Reset the retry count of a worker that stayed up ``restart.reset_after_s``."""
         entry = self._entries[topic_id]
@@ -370,6 +404,7 @@ __all__ = [
     "LEDGER_VERSION",
     "Ledger",
     "LedgerEntry",
+    "RedemptionNote",
     "TransitionRecord",
     "backup_path",
     "reset_ledger_file",

@@ -279,6 +279,15 @@ class DailyPnl:
             else:
                 run.last = item.realized_pnl
 
+    def record_settlement(self, key: str, pnl: Decimal, settled_at: datetime) -> None:
+        """Count a redemption's PnL (payout minus cost) today if it settled today.
+
+        Keyed (``redeem:<condition>``) so recording it again, e.g. after a restart, changes
+        nothing; one settled on an earlier day is not today's.
+        """
+        if utc_day(settled_at) == self.day:
+            self.runs[key] = _Run(ZERO, pnl)
+
     @property
     def realized_today(self) -> Decimal:
         """Realized PnL since 00:00 UTC (negative = loss), as of the last observation."""

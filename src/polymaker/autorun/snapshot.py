@@ -3,13 +3,16 @@
 Both are built from the ledger (every topic of this mode, in ledger order) plus what the
 supervisor knows of live workers and the last status file each worker wrote. The ``status``
 record is the contract of ``polymaker status --json`` (design.md "Control and inspection"),
-exactly these keys; ``run_state.json`` carries more (pids, paths, market details) for recovery.
+exactly these keys (``redemption`` added: the payout of the topic's resolved market); once a
+topic's shares were redeemed (or lost) it shows position 0 and the payout's PnL in its
+realized PnL. ``run_state.json`` carries more (pids, paths, market details) for recovery.
 """
 
 from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from polymaker.autorun.launch import raw_output_file
@@ -30,7 +33,9 @@ STATUS_KEYS = (
     "open_orders",
     "realized_pnl",
     "last_log",
+    "redemption",
 )
+_SETTLED = ("redeemed", "lost")
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -49,6 +54,12 @@ def status_row(supervisor: Supervisor, entry: LedgerEntry) -> dict[str, Any]:
         status = read_status(supervisor.paths.status_file(topic))
     age = None if task is None or task.heartbeat_age_s is None else round(task.heartbeat_age_s, 1)
     log_file = supervisor.paths.topic_log(topic)
+    position = None if status is None else status.position
+    pnl = None if status is None else status.realized_pnl
+    note = entry.redemption
+    if note is not None and note.state in _SETTLED and task is None:
+        position = "0"
+        pnl = _plus(pnl, note.pnl)
     return {
         "topic_id": topic,
         "state": str(entry.state),
@@ -56,23 +67,40 @@ def status_row(supervisor: Supervisor, entry: LedgerEntry) -> dict[str, Any]:
         "started_at": iso(entry.last_started),
         "restarts": entry.attempts,
         "heartbeat_age_s": age,
-        "position": None if status is None else status.position,
+        "position": position,
         "open_orders": None if status is None else status.open_orders,
-        "realized_pnl": None if status is None else status.realized_pnl,
+        "realized_pnl": pnl,
         "last_log": last_log_line(log_file, raw_output_file(supervisor.paths, topic)),
+        "redemption": None if note is None else note.model_dump(mode="json"),
     }
 
 
+def _plus(realized: str | None, payout_pnl: Decimal | None) -> str | None:
+    """The worker's realized PnL plus the redemption's (unknown if either is)."""
+    if realized is None or payout_pnl is None:
+        return None
+    try:
+        return f"{(Decimal(realized) + payout_pnl).normalize():f}"
+    except InvalidOperation:
+        return None
+
+
 def status_document(supervisor: Supervisor) -> dict[str, Any]:
-    """The ``status`` reply: ``{"mode", "paused", "account", "topics": [...]}``."""
+    """The ``status`` reply: ``{"mode", "paused", "account", "topics", "unmanaged",
+    "redemptions"}``.
+
+    ``redemptions``: every payout record of the wallet (topics' and others'), oldest first.
+    """
     ledger = supervisor.ledger
     entries = [] if ledger is None else list(ledger.entries().values())
+    redeemer = supervisor.redeemer
     return {
         "mode": str(supervisor.mode),
         "paused": supervisor.paused,
         "account": account_document(supervisor),
         "topics": [status_row(supervisor, entry) for entry in entries],
         "unmanaged": unmanaged_holdings(supervisor),
+        "redemptions": [] if redeemer is None else [r.summary() for r in redeemer.store.records()],
     }
 
 

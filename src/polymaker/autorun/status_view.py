@@ -6,7 +6,9 @@ slug is cut with an ellipsis (at most a third of the width), columns that do not
 out from the end of that list, and the last log line takes what is left. ``--wide`` shows
 everything uncut. ``--json`` prints the status reply unchanged (design.md: ``{"mode",
 "paused", "topics": [...]}``, full topic ids), one document and nothing else. The REPL's
-``list`` and ``status --watch`` print the same fitted table.
+``list`` and ``status --watch`` print the same fitted table. A topic whose resolved market's
+shares were redeemed (or lost) shows ``redeemed`` (``lost``) as its state; under the table come
+the wallet's redemptions not settled yet and the pUSD redeemed so far.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, TextIO
 
 from rich.console import Console
@@ -69,6 +72,14 @@ class _Column:
     width: int = 0
 
 
+def _state(row: Mapping[str, Any]) -> str:
+    """The topic's state; once its resolved market's shares were redeemed (or lost), that."""
+    redemption = row.get("redemption")
+    if isinstance(redemption, dict) and redemption.get("state") in ("redeemed", "lost"):
+        return str(redemption["state"])
+    return _text(row.get("state"))
+
+
 def _uptime(row: Mapping[str, Any], now: datetime) -> str:
     return uptime(row.get("started_at"), str(row.get("state")), now)
 
@@ -82,7 +93,7 @@ def _age(row: Mapping[str, Any], _now: datetime) -> str:
 # log line goes last of all: it takes whatever width is left).
 _COLUMNS = (
     _Column("topic", lambda row, _now: _text(row.get("topic_id"))),
-    _Column("state", lambda row, _now: _text(row.get("state")), width=8),
+    _Column("state", lambda row, _now: _state(row), width=8),
     _Column("position", lambda row, _now: _text(row.get("position")), True, 8),
     _Column("PnL", lambda row, _now: _text(row.get("realized_pnl")), True, 8),
     _Column("orders", lambda row, _now: _text(row.get("open_orders")), True, 6),
@@ -184,6 +195,22 @@ def summary(document: Mapping[str, Any]) -> str:
     return ", ".join(f"{count} {state}" for state, count in sorted(counts.items())) or "no topics"
 
 
+def redemption_lines(document: Mapping[str, Any]) -> list[str]:
+    """Redemptions not settled yet (one line each), and the pUSD redeemed so far."""
+    records = [r for r in document.get("redemptions", []) if isinstance(r, dict)]
+    lines = [
+        f"redemption {r.get('state')}: {r.get('title') or r.get('condition_id')}, "
+        f"{r.get('shares')} shares, attempt {r.get('attempts')}: {r.get('last_error') or 'due'}"
+        for r in records
+        if r.get("state") in ("pending", "retrying")
+    ]
+    paid = [Decimal(str(r["payout_pusd"])) for r in records if r.get("payout_pusd") is not None]
+    if paid:
+        total = sum(paid, Decimal(0))
+        lines.append(f"redeemed: {total.normalize():f} pUSD from {len(paid)} markets")
+    return lines
+
+
 def print_status(document: Mapping[str, Any], out: TextIO, *, wide: bool = False) -> None:
     """Print the table, fitted to the terminal of ``out`` (or uncut: ``wide``), the account
     line and a summary."""
@@ -195,7 +222,9 @@ def print_status(document: Mapping[str, Any], out: TextIO, *, wide: bool = False
         console.print(Text(str(account["description"])), overflow="fold")
     for held in document.get("unmanaged") or []:
         console.print(Text(unmanaged_line(held)), overflow="fold")
+    for line in redemption_lines(document):
+        console.print(Text(line), overflow="fold")
     console.print(summary(document))
 
 
-__all__ = ["build_table", "print_status", "summary", "uptime"]
+__all__ = ["build_table", "print_status", "redemption_lines", "summary", "uptime"]

@@ -9,7 +9,8 @@ authenticate once for the account (``account``: shared credentials, the order he
 recover what a dead predecessor left, start the worker template (``template``: workers are
 forked from it, the supervisor being their child subreaper, ``reaping``), then serve the
 control socket. Every tick also applies the account limits (``guard``): launches they refuse
-wait in the queue. Exit (SIGINT, SIGTERM,
+wait in the queue; and it starts a redemption pass when one is due (``redeemer``: resolved
+markets' payouts). Exit (SIGINT, SIGTERM,
 ``exit``): stop launching, stop every worker in parallel, sweep their markets, write the ledger
 and ``run_state.json``, stop the order heartbeat, stop the embedded exchange. Transitions and
 their edges: ``states``.
@@ -47,6 +48,8 @@ from polymaker.autorun.lock import SupervisorLock
 from polymaker.autorun.monitor import Task
 from polymaker.autorun.pausing import saved_pause
 from polymaker.autorun.processes import worker_env
+from polymaker.autorun.redeemer import Redeemer, open_redeemer
+from polymaker.autorun.redemptions import count_payout, note_redemption, redeemed_topics
 from polymaker.autorun.repl import run_repl
 from polymaker.autorun.scheduler import plan_starts
 from polymaker.autorun.screening import ScreenLoop, ScreenRequest
@@ -114,6 +117,7 @@ class Supervisor:
         self.holdings: HoldingsWatcher | None = None
         self.account: Account | None = None
         self.template: WorkerTemplate | None = None
+        self.redeemer: Redeemer | None = None
         self.guard = LimitGuard(
             AccountLimits.from_config(config), paths.status_dir, paths.data_dir, utc_now()
         )
@@ -157,6 +161,7 @@ class Supervisor:
             previous = recovery.read_run_state(self.paths.run_state)
             try:
                 await start_exchange(self, previous)
+                self._open_redeemer()
                 await recover(self, previous)
                 self.template = self._worker_template()
                 register_handlers(self)
@@ -256,16 +261,36 @@ class Supervisor:
             known = {task.pid for task in self.tasks.values()} | {self.template.pid or 0}
             reaping.reap_strays(known)
         if not self.exit_requested.is_set():
+            if self.redeemer is not None and (redeeming := self.redeemer.start_if_due(now)):
+                self._run_job(redeeming)
             self._launch_due(now)
         loop_time = asyncio.get_running_loop().time()
         if loop_time - self._last_snapshot >= self.config.status_interval_s:
             self.write_run_state()
             self._log_summary()
 
+    def _open_redeemer(self) -> None:
+        """The redeemer over the account's client: its passes run unattended when
+        ``redeem.enabled``, and on the ``redeem`` command either way."""
+        if self.account is None:
+            return
+        self.redeemer = open_redeemer(
+            self.account.client,
+            self.paths.data_dir,
+            self.config.redeem,
+            topic_of=self._ledger.topic_of,
+            on_record=lambda record: note_redemption(self._ledger, self.guard.pnl, record),
+        )
+        for record in self.redeemer.store.records():  # today's payouts count after a restart
+            count_payout(self.guard.pnl, record)
+
     def _observe_limits(self, now: datetime) -> None:
-        """Account limits from the exchange's holdings (the workers' files for today's PnL)."""
+        """Account limits from the exchange's holdings (the workers' files for today's PnL);
+        topics whose shares were redeemed hold nothing, whatever their last file says."""
         holdings = None if self.holdings is None else self.holdings.latest
-        self.guard.observe(now, holdings, self.topic_of_condition())
+        records = () if self.redeemer is None else self.redeemer.store.records()
+        redeemed = redeemed_topics(records, self.tasks)
+        self.guard.observe(now, holdings, self.topic_of_condition(), redeemed)
         if self.holdings is not None:
             self.holdings.note_positions(self.guard.reported_positions())
 

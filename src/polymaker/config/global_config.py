@@ -63,6 +63,9 @@ class ExchangeSection(ConfigModel):
     ws(s) URLs (``.../ws/market``, ``.../ws/user``). Either all five are set or none.
     relayer_url: the relayer for proxy, Safe and deposit wallets (optional: null = Polymarket's
     relayer when the five are Polymarket's, else none, which only a plain EOA account can use).
+    rpc_url: a Polygon JSON-RPC node (optional: null = the official client's public node when
+    the five are Polymarket's). Redemptions read Protocol V2 balances there, and a plain EOA
+    sends its redemptions through it and pays their gas.
     """
 
     gamma_url: str | None = None
@@ -71,8 +74,9 @@ class ExchangeSection(ConfigModel):
     ws_market_url: str | None = None
     ws_user_url: str | None = None
     relayer_url: str | None = None
+    rpc_url: str | None = None
 
-    @field_validator("gamma_url", "clob_url", "data_url", "relayer_url")
+    @field_validator("gamma_url", "clob_url", "data_url", "relayer_url", "rpc_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
@@ -88,12 +92,13 @@ class ExchangeSection(ConfigModel):
 
     @model_validator(mode="after")
     def _all_or_none(self) -> ExchangeSection:
-        five = self.model_dump(exclude={"relayer_url"})
+        five = self.model_dump(exclude={"relayer_url", "rpc_url"})
         missing = [name for name, value in five.items() if value is None]
         if missing and len(missing) < 5:
             raise ValueError(f"set all five URLs or none; missing: {', '.join(missing)}")
-        if len(missing) == 5 and self.relayer_url is not None:
-            raise ValueError("relayer_url is set but the five URLs are null; set them too")
+        for optional in ("relayer_url", "rpc_url"):
+            if len(missing) == 5 and getattr(self, optional) is not None:
+                raise ValueError(f"{optional} is set but the five URLs are null; set them too")
         return self
 
     @property
@@ -165,6 +170,8 @@ class DrillSection(ConfigModel):
     volatility: fair-price volatility in logit units per sqrt(simulated day) (the exchange's
     default 0.8 moves a favourite about a tick an hour; 10 about a tick a minute).
     takers_per_minute: background taker orders per simulated minute in a watched market.
+    resolve_delay_s: mean simulated time from a market's end to its resolution (when its
+    winning shares can be redeemed).
     strategy_overrides: strategy keys applied on top of config/strategy_defaults.json for
     workers on the embedded exchange only (never in paper or live mode), so a rehearsal can
     trade quickly without changing the parameters used with real money.
@@ -176,6 +183,9 @@ class DrillSection(ConfigModel):
     balance_usdc: Usdc = Decimal("1000")
     volatility: Annotated[float, Strict(), Field(ge=0, le=50, allow_inf_nan=False)] = 0.8
     takers_per_minute: Annotated[float, Strict(), Field(ge=0, le=600, allow_inf_nan=False)] = 3.0
+    resolve_delay_s: Annotated[float, Strict(), Field(ge=0, le=86_400, allow_inf_nan=False)] = (
+        1800.0
+    )
     strategy_overrides: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("strategy_overrides")
@@ -205,6 +215,29 @@ class OrderHeartbeatSection(ConfigModel):
     interval_s: Annotated[float, Strict(), Field(ge=1, le=8, allow_inf_nan=False)] = 5.0
 
 
+class RedeemSection(ConfigModel):
+    """Redeeming what resolved markets pay out (the supervisor's redeemer, docs/operations.md).
+
+    enabled: in drill and live mode the supervisor redeems the wallet's positions in resolved
+    markets by itself (``polymaker redeem`` does the same by hand).
+    scan_interval_s: period between looks at the wallet's resolved positions (a worker that
+    ends holding shares brings the next look forward).
+    backoff_base_s, backoff_max_s: delay before retrying a failed redemption, doubling per
+    attempt up to the cap (with jitter); a failed redemption is retried until it succeeds.
+    """
+
+    enabled: StrictBool = True
+    scan_interval_s: Annotated[float, Strict(), Field(ge=1, le=3600, allow_inf_nan=False)] = 15.0
+    backoff_base_s: Annotated[float, Strict(), Field(ge=0.1, le=3600, allow_inf_nan=False)] = 5.0
+    backoff_max_s: Annotated[float, Strict(), Field(ge=1, le=86_400, allow_inf_nan=False)] = 300.0
+
+    @model_validator(mode="after")
+    def _base_below_max(self) -> RedeemSection:
+        if self.backoff_base_s > self.backoff_max_s:
+            raise ValueError("backoff_base_s must not exceed backoff_max_s")
+        return self
+
+
 class GlobalConfig(ConfigModel):
     """The whole of ``config/global_config.json`` (documented key by key in docs/configuration.md).
 
@@ -226,7 +259,8 @@ class GlobalConfig(ConfigModel):
     flatten_on_daily_loss: on reaching the daily loss limit also stop every worker gracefully
     (their positions are then held, not sold). order_heartbeat: the dead-man switch (above).
     ratelimit_fraction: share of the venue's documented request limits that all workers of the
-    account together may use (``exchange.ratelimit``).
+    account together may use (``exchange.ratelimit``). redeem: redeeming resolved positions
+    (above).
     log_max_bytes, log_backups: size-based rotation of every log file.
     status_interval_s: period of the status table / ``run_state.json`` snapshot.
     """
@@ -249,6 +283,7 @@ class GlobalConfig(ConfigModel):
     daily_loss_limit_usdc: Usdc | None = None
     flatten_on_daily_loss: StrictBool = False
     order_heartbeat: OrderHeartbeatSection = OrderHeartbeatSection()
+    redeem: RedeemSection = RedeemSection()
     ratelimit_fraction: Annotated[float, Strict(), Field(gt=0, le=1, allow_inf_nan=False)] = (
         DEFAULT_FRACTION
     )

@@ -122,6 +122,54 @@ def check_wallet_deployed(
     return fail(name, detail, remedy)
 
 
+REDEEM_GAS = 120_000  # gas of one redemption call (a CTF redeemPositions or Router.redeem)
+GAS_WARN_REDEMPTIONS = 20
+
+
+def check_gas(
+    wallet: Wallet,
+    gas: tuple[int, int] | str | None,
+    *,
+    mode: Mode,
+    clob_url: str,
+    relayer_key: bool,
+) -> CheckResult:
+    """A plain EOA pays its redemptions' gas in POL: is there some? (``gas``: balance and gas
+    price in wei, the error text, or None when no RPC node is configured.) A proxy, Safe or
+    deposit wallet redeems through the relayer, which pays the gas but wants a relayer API key
+    (``relayer_key``: one is set; a drill run has a throwaway one)."""
+    name = "gas"
+    if not wallet.is_eoa:
+        if relayer_key or mode is Mode.DRILL:
+            return ok(name, f"a {wallet.kind.value} redeems through the relayer: it pays no gas")
+        return CheckResult(
+            name,
+            Status.WARN,
+            f"a {wallet.kind.value} redeems through the relayer, which needs a relayer API key",
+            f"set {ENV_RELAYER_API_KEY} and {ENV_RELAYER_API_KEY_ADDRESS}, or redeem on "
+            "polymarket.com",
+        )
+    if gas is None:
+        return fail(
+            name, "no Polygon node to ask", "set exchange.rpc_url (a drill url-file has it)"
+        )
+    if isinstance(gas, str):
+        return fail(name, f"cannot ask the Polygon node: {gas}", "check exchange.rpc_url")
+    balance, price = gas
+    redemptions = balance // max(price * REDEEM_GAS, 1)
+    pol = Decimal(balance) / Decimal(10**18)
+    detail = f"{pol.normalize():f} POL at {wallet.address} (about {redemptions} redemptions)"
+    if mode is Mode.DRILL:
+        remedy = f'POST {clob_url}/_sim/accounts/{wallet.address} {{"pol": "1"}}'
+    else:
+        remedy = f"send POL (Polygon's gas token) to {wallet.address}"
+    if redemptions < 1:
+        return fail(name, f"{detail}: not enough to redeem a resolved market", remedy)
+    if redemptions < GAS_WARN_REDEMPTIONS:
+        return CheckResult(name, Status.WARN, detail, remedy)
+    return ok(name, detail)
+
+
 def check_balance(
     base_units: int, address: str, *, mode: Mode, clob_url: str, wanted: Decimal | None
 ) -> CheckResult:

@@ -235,6 +235,23 @@ async def read_deployed(
     return deployed if isinstance(deployed, bool) else f"unexpected answer {answer.text[:80]!r}"
 
 
+async def read_gas(client: httpx.AsyncClient, rpc_url: str, address: str) -> tuple[int, int] | str:
+    """(POL balance, gas price) in wei from the Polygon node (JSON-RPC), or the error text."""
+    calls = [
+        {"jsonrpc": "2.0", "id": 1, "method": "eth_getBalance", "params": [address, "latest"]},
+        {"jsonrpc": "2.0", "id": 2, "method": "eth_gasPrice", "params": []},
+    ]
+    try:
+        answers = []
+        for call in calls:
+            answer = await client.post(rpc_url, json=call, timeout=PROBE_TIMEOUT_S)
+            answer.raise_for_status()
+            answers.append(int(answer.json()["result"], 16))
+    except (httpx.HTTPError, ValueError, KeyError, TypeError) as error:
+        return f"{type(error).__name__}: {error}"
+    return answers[0], answers[1]
+
+
 async def read_collateral(account: Account) -> tuple[int, dict[str, int]] | str:
     """(balance, allowances by spender) in base units, or the error text."""
     try:
@@ -263,5 +280,6 @@ __all__ = [
     "read_closed_only",
     "read_collateral",
     "read_deployed",
+    "read_gas",
     "server_seconds",
 ]

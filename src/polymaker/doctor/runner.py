@@ -25,6 +25,7 @@ from polymaker.doctor.checks import (
     check_balance,
     check_clock_skew,
     check_closed_only,
+    check_gas,
     check_geoblock,
     check_wallet_deployed,
     check_wallet_type,
@@ -33,7 +34,7 @@ from polymaker.doctor.checks import (
 )
 from polymaker.errors import ConfigError, StateFileError
 from polymaker.exchange.sdk import signer_address
-from polymaker.exchange.secrets import RedactingFilter
+from polymaker.exchange.secrets import RedactingFilter, load_relayer_key
 from polymaker.exchange.urls import ExchangeUrls
 from polymaker.exchange.wallet import classify_wallet, configured_wallet_address
 from polymaker.files import read_json_file
@@ -55,6 +56,7 @@ NEEDED: Mapping[str, frozenset[Mode]] = {
     "clock skew": _TRADING,
     "wallet type": _TRADING,
     "wallet deployed": _TRADING,
+    "gas": _TRADING,
     "credentials": _TRADING,
     "collateral balance": _TRADING,
     "allowances": _TRADING,
@@ -146,7 +148,7 @@ async def _account(
     Credentials come before the deployment question: they belong to the key whatever the
     wallet, and the relayer is asked about a wallet only once its key is known.
     """
-    names = ("wallet type", "credentials", "wallet deployed", *_READS)
+    names = ("wallet type", "credentials", "wallet deployed", "gas", *_READS)
     if run.mode is Mode.PAPER:
         return [skip(name, "paper mode places no real orders") for name in names]
     if key.key is None:
@@ -167,6 +169,12 @@ async def _account(
     deployed = await probes.read_deployed(client, run.urls.relayer, wallet)
     results.append(
         check_wallet_deployed(wallet, deployed, mode=run.mode, clob_url=run.urls.clob_url)
+    )
+    rpc = run.urls.rpc
+    gas = await probes.read_gas(client, rpc, wallet.address) if rpc and wallet.is_eoa else None
+    relayer_key = load_relayer_key(run.environ) is not None
+    results.append(
+        check_gas(wallet, gas, mode=run.mode, clob_url=run.urls.clob_url, relayer_key=relayer_key)
     )
     if deployed is not True:
         await account.client.close()

@@ -1,6 +1,6 @@
 """``polymaker sim``: run the drill exchange on loopback until SIGTERM/SIGINT.
 
-Writes the endpoint URLs (the five and ``relayer_url``) as JSON to ``--url-file``
+Writes the endpoint URLs (the five, ``relayer_url`` and ``rpc_url``) as JSON to ``--url-file``
 (atomically) once every port listens; a reader that sees the file can connect. Bad arguments
 exit 2 with a message naming the flag.
 """
@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--port",
         type=int,
         default=0,
-        help="CLOB port; Gamma gets port+1, Data API +2, relayer +3 (default 0: free ports)",
+        help="CLOB port; Gamma gets port+1, Data API +2, relayer +3, RPC +4 (0: free ports)",
     )
     add("--markets", type=int, default=200, help="number of synthetic markets (default 200)")
     add("--seed", type=int, default=1, help="seed of the universe and simulator (default 1)")

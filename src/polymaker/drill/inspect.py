@@ -1,9 +1,9 @@
 """``/_sim/`` routes (CLOB port): inspect and steer the drill exchange from tests and tools.
 
 Not Polymarket API. Reads: ``GET /_sim/orders``, ``GET /_sim/accounts``, ``GET /_sim/clock``.
-Controls: create/close markets, change a tick size, set an account's balance/allowance/
-closed-only flag, shift the server clock (L1/L2 timestamps are checked against it), fail a
-trade. Documented in docs/drill-exchange.md.
+Controls: create/close (resolve) markets, change a tick size, set an account's balance/POL/
+allowance/closed-only flag, shift the server clock (L1/L2 timestamps are checked against it),
+fail a trade, make relayed transactions fail. Documented in docs/drill-exchange.md.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from polymaker.drill.chain import WEI
 from polymaker.drill.routes_common import (
     ApiError,
     fmt,
@@ -51,6 +52,7 @@ def _account_doc(venue: Any, address: str) -> dict[str, Any]:
         "owner": owner,
         "deployed": venue.wallets.is_deployed(address),
         "balance": fmt(account.cash),
+        "pol": fmt(Decimal(venue.chain.pol(address)) / WEI),
         "available": fmt(account.available),
         "allowance": account.allowance,
         "closed_only": account.closed_only,
@@ -69,20 +71,22 @@ async def list_accounts(request: web.Request) -> web.Response:
 
 
 async def set_account(request: web.Request) -> web.Response:
-    """POST /_sim/accounts/{address} {"balance"?, "allowance"?, "closed_only"?, "deployed"?}.
+    """POST /_sim/accounts/{address} {"balance"?, "pol"?, "allowance"?, "closed_only"?,
+    "deployed"?}.
 
     ``deployed`` deploys or removes a wallet of a key the drill has seen (a proxy or Safe
-    without its contract, or a deposit wallet deployed without the relayer).
+    without its contract, or a deposit wallet deployed without the relayer); ``pol`` sets the
+    address's POL (gas) balance.
     """
     venue = _venue(request)
     address = request.match_info["address"].lower()
     if len(address) != 42 or not address.startswith("0x"):
         raise ApiError(400, "address must be a 0x address")
     body = await read_json(request)
-    known = {"balance", "allowance", "closed_only", "deployed"}
+    known = {"balance", "pol", "allowance", "closed_only", "deployed"}
     if not isinstance(body, dict) or not body.keys() <= known:
         raise ApiError(
-            400, "body must be an object with balance, allowance, closed_only and/or deployed"
+            400, "body must be an object with balance, pol, allowance, closed_only and/or deployed"
         )
     if "deployed" in body:
         if not isinstance(body["deployed"], bool):
@@ -91,13 +95,9 @@ async def set_account(request: web.Request) -> web.Response:
             raise ApiError(400, "deployed: not a wallet of a key the drill has seen")
         venue.wallets.set_deployed(address, body["deployed"])
     if "balance" in body:
-        try:
-            amount = Decimal(str(body["balance"]))
-        except InvalidOperation:
-            raise ApiError(400, "balance must be a decimal number") from None
-        if not amount.is_finite() or isinstance(body["balance"], bool):
-            raise ApiError(400, "balance must be a decimal number")
-        venue.ledger.set_balance(address, amount)
+        venue.ledger.set_balance(address, _amount(body, "balance"))
+    if "pol" in body:
+        venue.chain.set_pol(address, int(_amount(body, "pol") * WEI))
     for key, setter in (
         ("allowance", venue.ledger.set_allowance),
         ("closed_only", venue.ledger.set_closed_only),
@@ -107,6 +107,17 @@ async def set_account(request: web.Request) -> web.Response:
                 raise ApiError(400, f"{key} must be true or false")
             setter(address, body[key])
     return json_response(_account_doc(venue, address))
+
+
+def _amount(body: dict[str, Any], key: str) -> Decimal:
+    """A decimal amount of the body (``"12.5"`` or a number), or a 400 naming the key."""
+    try:
+        amount = Decimal(str(body[key]))
+    except InvalidOperation:
+        raise ApiError(400, f"{key} must be a decimal number") from None
+    if not amount.is_finite() or isinstance(body[key], bool):
+        raise ApiError(400, f"{key} must be a decimal number")
+    return amount
 
 
 async def get_clock(request: web.Request) -> web.Response:
@@ -145,15 +156,39 @@ async def create_market(request: web.Request) -> web.Response:
 
 
 async def close_market(request: web.Request) -> web.Response:
-    """POST /_sim/markets/{condition_id}/close: cancel its orders, mark it closed."""
+    """POST /_sim/markets/{condition_id}/close [{"winner": "Yes"|"No"}]: resolve it now.
+
+    Its orders are cancelled and Gamma shows it closed with outcome prices 1/0. Without a
+    winner the simulator draws one as it does at a natural resolution (the YES probability);
+    a market that already resolved keeps its winner.
+    """
     venue = _venue(request)
     market = venue.market_of_condition(request.match_info["condition_id"])
+    body = await read_json(request) if await request.read() else {}
+    winner = body.get("winner") if isinstance(body, dict) else "?"
+    if winner not in (None, "Yes", "No") or not isinstance(body, dict) or body.keys() - {"winner"}:
+        raise ApiError(400, 'body must be {} or {"winner": "Yes"} / {"winner": "No"}')
+    if market.winner is not None:
+        winner = market.winner
     now = venue.now_ms()
     if not market.closed:
         venue.engine.close_market(market.condition_id, now)
-    market.set_state(now_ms=now, accepting_orders=False, closed=True, winner=market.winner)
+    if winner is None:
+        winner = venue.simulator.draw_winner(market)
+    market.set_state(now_ms=now, accepting_orders=False, closed=True, winner=winner)
     venue.flush()
     return raw_json_response(market.gamma_json())
+
+
+async def fail_relayed(request: web.Request) -> web.Response:
+    """POST /_sim/relayer {"fail_next": N}: the next N relayed call batches end STATE_FAILED."""
+    venue = _venue(request)
+    body = await read_json(request)
+    count = body.get("fail_next") if isinstance(body, dict) else None
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise ApiError(400, "fail_next must be a non-negative integer")
+    venue.wallets.fail_next = count
+    return json_response({"fail_next": count})
 
 
 async def set_tick_size(request: web.Request) -> web.Response:
@@ -207,3 +242,4 @@ def add_inspect_routes(app: web.Application) -> None:
     router.add_post("/_sim/markets/{condition_id}/close", close_market)
     router.add_post("/_sim/markets/{condition_id}/tick-size", set_tick_size)
     router.add_post("/_sim/trades/{trade_id}/fail", fail_trade)
+    router.add_post("/_sim/relayer", fail_relayed)

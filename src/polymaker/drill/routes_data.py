@@ -4,6 +4,9 @@ The real Data API is an indexer view of the chain; here the views are computed f
 engine's trades and the ledger (FAILED trades excluded). Average price is the volume-weighted
 price of the wallet's buys of that token; current price is the Gamma quote midpoint.
 Shapes follow the fixtures data_api_v2_* (snake_case, JSON numbers, ``{data, pagination}``).
+A position in a resolved market is ``redeemable`` (status ``REDEEMABLE``, a losing one too, as
+the venue reports it) until a redemption burns it; ``status=`` filters OPEN, REDEEMABLE and
+REDEEMABLE_LOST (resolved to a zero payout).
 """
 
 from __future__ import annotations
@@ -88,6 +91,7 @@ def _position(
     avg = sum((f.size * f.price for f in bought), _ZERO) / bought_size if bought_size else _ZERO
     realized = sum((f.size * (f.price - avg) for f in sold), _ZERO)
     price = Decimal(outcome_prices(market)[index])
+    resolved = market.closed and market.winner is not None
     value, cost = size * price, size * avg
     unrealized = value - cost
     return {
@@ -107,8 +111,8 @@ def _position(
         "total_pnl": float(realized + unrealized),
         "percent_pnl": float(unrealized / cost * 100) if cost else 0.0,
         "percent_realized_pnl": float(realized / cost * 100) if cost else 0.0,
-        "status": "REDEEMABLE" if market.closed else "OPEN",
-        "redeemable": market.closed,
+        "status": "REDEEMABLE" if resolved else "OPEN",
+        "redeemable": resolved,
         "mergeable": False,
         "negative_risk": bool(market.neg_risk),
         "archived": False,
@@ -141,7 +145,21 @@ def _positions(request: web.Request) -> list[dict[str, Any]]:
         for token, size in venue.ledger.positions(user).items()
         if size > 0
     ]
-    return [r for r in rows if not conditions or r["condition_id"] in conditions]
+    status = request.query.get("status", "").upper()
+    if status not in ("", "OPEN", "REDEEMABLE", "REDEEMABLE_LOST"):
+        raise ApiError(400, "status must be OPEN, REDEEMABLE or REDEEMABLE_LOST in the drill")
+    return [
+        r
+        for r in rows
+        if (not conditions or r["condition_id"] in conditions) and _has_status(r, status)
+    ]
+
+
+def _has_status(row: dict[str, Any], status: str) -> bool:
+    """The venue's position filters: REDEEMABLE_LOST = redeemable with a zero price."""
+    if status == "REDEEMABLE_LOST":
+        return bool(row["redeemable"]) and row["current_price"] == 0
+    return not status or row["status"] == status
 
 
 def _v1(row: dict[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,9 @@
-"""The drill exchange process: one asyncio loop, four loopback aiohttp sites.
+"""The drill exchange process: one asyncio loop, five loopback aiohttp sites.
 
 Gamma's ``/markets/{id}`` and the CLOB's ``/markets/{condition_id}`` clash, so Gamma, the CLOB
-(REST, both WebSocket channels, ``/_sim/``), the Data API and the relayer each get their own
-port; every API is served at its port's root, which is also the path the SDK signs for L2 HMAC.
+(REST, both WebSocket channels, ``/_sim/``), the Data API, the relayer and the Polygon node
+(JSON-RPC) each get their own port; every API is served at its port's root, which is also the
+path the SDK signs for L2 HMAC.
 
 A background task (every ``tick_ms``) advances the simulator's hot markets, settlement and GTD
 expiry (``engine.advance``), order-heartbeat deadlines and WebSocket faults, then fans the
@@ -25,8 +26,16 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from polymaker.drill import routes_clob, routes_data, routes_gamma, routes_orders, routes_relayer
+from polymaker.drill import (
+    routes_clob,
+    routes_data,
+    routes_gamma,
+    routes_orders,
+    routes_relayer,
+    routes_rpc,
+)
 from polymaker.drill.auth import ApiCreds
+from polymaker.drill.chain import Chain
 from polymaker.drill.engine import MatchingEngine
 from polymaker.drill.faults import FaultPlan
 from polymaker.drill.inspect import add_inspect_routes
@@ -52,7 +61,7 @@ class SimOptions:
     """Everything ``polymaker sim`` can be told; see docs/drill-exchange.md for each flag."""
 
     host: str = "127.0.0.1"
-    port: int = 0  # CLOB; Gamma = port + 1, Data = + 2, relayer = + 3 (ephemeral when 0)
+    port: int = 0  # CLOB; Gamma = port + 1, Data + 2, relayer + 3, RPC + 4 (ephemeral when 0)
     markets: int = 200
     seed: int = 1
     balance: Decimal = Decimal("10000")
@@ -107,6 +116,7 @@ class Venue:
         engine.watched = self.hub.watches
         self.user_addresses: set[str] = set()
         self.wallets = WalletRegistry()
+        self.chain = Chain()
 
     def now_ms(self) -> int:
         """Server time in ms (wall clock plus the ``/_sim/clock`` skew)."""
@@ -240,7 +250,7 @@ def _app(venue: Venue) -> web.Application:
 
 
 class DrillServer:
-    """Builds the venue, serves it on three loopback ports, runs the background task."""
+    """Builds the venue, serves it on five loopback ports, runs the background task."""
 
     def __init__(self, options: SimOptions) -> None:
         self.options = options
@@ -254,7 +264,7 @@ class DrillServer:
         """Generate the universe, bind the sites, start ticking; returns the URLs."""
         venue = build_venue(self.options)
         self.venue = venue
-        gamma, clob, data, relayer = _app(venue), _app(venue), _app(venue), _app(venue)
+        gamma, clob, data, relayer, rpc = (_app(venue) for _ in range(5))
         routes_gamma.add_routes(gamma)
         routes_clob.add_routes(clob)
         routes_orders.add_routes(clob)
@@ -262,8 +272,9 @@ class DrillServer:
         add_inspect_routes(clob)
         routes_data.add_routes(data)
         routes_relayer.add_routes(relayer)
+        routes_rpc.add_routes(rpc)
         base = self.options.port
-        for offset, app in enumerate((clob, gamma, data, relayer)):
+        for offset, app in enumerate((clob, gamma, data, relayer, rpc)):
             runner = web.AppRunner(app, access_log=None, handle_signals=False)
             await runner.setup()
             site = web.TCPSite(
@@ -287,8 +298,8 @@ class DrillServer:
 
     @property
     def urls(self) -> ExchangeUrls:
-        """The endpoint URLs, the relayer's included (valid after :meth:`start`)."""
-        clob, gamma, data, relayer = self._ports
+        """The endpoint URLs, the relayer's and the node's included (valid after :meth:`start`)."""
+        clob, gamma, data, relayer, rpc = self._ports
         host = self.options.host
         return ExchangeUrls(
             gamma_url=f"http://{host}:{gamma}",
@@ -297,6 +308,7 @@ class DrillServer:
             ws_market_url=f"ws://{host}:{clob}/ws/market",
             ws_user_url=f"ws://{host}:{clob}/ws/user",
             relayer_url=f"http://{host}:{relayer}",
+            rpc_url=f"http://{host}:{rpc}",
         )
 
     async def _loop(self) -> None:

@@ -358,9 +358,16 @@ class Simulator:
                 events.append(self._resolve(market, now_ms))
         return events
 
-    def _resolve(self, market: SimMarket, now_ms: int) -> MarketResolved:
+    def draw_winner(self, market: SimMarket) -> str:
+        """The outcome a resolution picks: YES with the market's current YES probability.
+
+        Deterministic per seed and market, so a rerun resolves the same way.
+        """
         rng = random.Random(f"{self.seed}:winner:{market.index}")
-        winner = "Yes" if rng.random() < self.fair(market.condition_id) else "No"
+        return "Yes" if rng.random() < self.fair(market.condition_id) else "No"
+
+    def _resolve(self, market: SimMarket, now_ms: int) -> MarketResolved:
+        winner = self.draw_winner(market)
         market.set_state(now_ms=now_ms, accepting_orders=False, closed=True, winner=winner)
         token = market.yes_token if winner == "Yes" else market.no_token
         return MarketResolved(market.condition_id, token, winner)

@@ -9,7 +9,9 @@ factories). What exists on chain is modelled as polymarket.com leaves it:
 - a deposit wallet exists once its ``WALLET-CREATE`` went through the relayer (or the same
   inspection route deployed it), as the official client deploys it for a new API account.
 
-Relayer transactions are jobs that confirm ``CONFIRM_AFTER_MS`` after submission.
+Relayer transactions are jobs that confirm ``CONFIRM_AFTER_MS`` after submission: a wallet's
+deployment, or a batch of calls (redemptions) that ran when it was submitted, or failed with
+``error`` (a revert, or a failure injected with ``/_sim/relayer``: ``fail_next`` counts them).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def wallets_of(owner: str) -> dict[str, WalletKind]:
 
 @dataclass
 class RelayerJob:
-    """One submitted relayer transaction (the drill runs only deployments so far)."""
+    """One submitted relayer transaction: a deployment or a batch of calls."""
 
     transaction_id: str
     kind: str
@@ -60,6 +62,7 @@ class WalletRegistry:
         self._deployed_deposit: set[str] = set()
         self._undeployed: set[str] = set()
         self.jobs: dict[str, RelayerJob] = {}
+        self.fail_next = 0  # relayed call batches still to fail (``POST /_sim/relayer``)
 
     def see_owner(self, owner: str) -> None:
         """Remember a key's owner (at L1 authentication) so its wallets are recognised."""
@@ -117,11 +120,14 @@ class WalletRegistry:
         deployed = [a for a in candidates if a in self._deployed_deposit]
         return (deployed or candidates)[0]
 
-    def submit(self, kind: str, wallet: str, now_ms: int) -> RelayerJob:
-        """Queue a relayer job; a deployment takes effect at once (the job reports it later)."""
-        job = RelayerJob(str(uuid.uuid4()), kind, wallet.lower(), now_ms)
+    def submit(self, kind: str, wallet: str, now_ms: int, error: str | None = None) -> RelayerJob:
+        """Queue a relayer job; a deployment takes effect at once (the job reports it later).
+
+        ``error``: the job ends ``STATE_FAILED`` with this message (a call batch that reverted).
+        """
+        job = RelayerJob(str(uuid.uuid4()), kind, wallet.lower(), now_ms, error)
         self.jobs[job.transaction_id] = job
-        if kind == "WALLET-CREATE":
+        if kind == "WALLET-CREATE" and error is None:
             self.set_deployed(wallet, True)
         return job
 

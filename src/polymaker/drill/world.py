@@ -6,7 +6,8 @@ embedded exchange uses ``data/drill_world.pickle``) keeps everything the venue k
 the universe (markets, events, resolutions), the ledger (accounts, balances, positions,
 allowances), the matching engine (books, open orders, trades and their settlement), the
 simulator (fair prices and their RNGs), API keys, wallets (deployed deposit wallets, relayer
-jobs), armed order heartbeats and the clock offset. It is written atomically every
+jobs and injected relayer failures), the chain (POL balances, transaction counts, relayer
+nonces, receipts), armed order heartbeats and the clock offset. It is written atomically every
 ``SAVE_EVERY_S`` and at a clean stop, and read at start; a restart continues the same world,
 and the time that passed meanwhile is simulated as it is for any market the simulator wakes
 (armed heartbeats whose deadline passed cancel their orders, as the venue's would).
@@ -56,6 +57,7 @@ class World:
     clock_offset_ms: int
     rng_state: Any
     server_secret: bytes
+    chain: Any = None  # absent from worlds saved before redemptions: a fresh chain then
 
     @classmethod
     def of(cls, venue: Venue) -> World:
@@ -73,6 +75,7 @@ class World:
             clock_offset_ms=venue.clock_offset_ms,
             rng_state=venue.rng.getstate(),
             server_secret=venue.server_secret,
+            chain=venue.chain,
         )
 
     def restore_into(self, venue: Venue) -> None:
@@ -85,6 +88,8 @@ class World:
         venue.rng = random.Random()
         venue.rng.setstate(self.rng_state)
         venue.server_secret = self.server_secret  # API keys derive as they did
+        if self.chain is not None:
+            venue.chain = self.chain
 
 
 def save_world(venue: Venue, path: Path) -> None:

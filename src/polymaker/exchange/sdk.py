@@ -57,7 +57,7 @@ def environment_for(urls: ExchangeUrls) -> Environment:
         clob_market_ws_url=urls.ws_market_url,
         clob_user_ws_url=urls.ws_user_url,
         relayer_url=urls.relayer or http_fallback,
-        rpc_url=http_fallback,
+        rpc_url=urls.rpc or http_fallback,
         rfq_url=http_fallback,
         builder_gateway_url=http_fallback,
         collateral_return_url=http_fallback,

@@ -150,8 +150,9 @@ def _credentials_from_document(document: object, path: str) -> ApiCredentials:
 def load_relayer_key(environ: Mapping[str, str] | None = None) -> RelayerApiKey | None:
     """The relayer API key (key and its address, as polymarket.com shows them), else None.
 
-    Only needed to deploy a deposit wallet the first time (docs/accounts.md); both variables
-    or neither.
+    Needed to deploy a deposit wallet the first time, and to redeem resolved positions of a
+    proxy wallet, Safe or deposit wallet through the relayer (docs/accounts.md); both
+    variables or neither.
     """
     env = os.environ if environ is None else environ
     key = env.get(ENV_RELAYER_API_KEY, "").strip()

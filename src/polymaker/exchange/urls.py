@@ -19,6 +19,7 @@ PRODUCTION_DATA_URL = "https://data-api.polymarket.com"
 PRODUCTION_WS_MARKET_URL = "wss://ws-subscriptions-clob.polymarket.com/ws/market"
 PRODUCTION_WS_USER_URL = "wss://ws-subscriptions-clob.polymarket.com/ws/user"
 PRODUCTION_RELAYER_URL = "https://relayer-v2.polymarket.com"
+PRODUCTION_RPC_URL = "https://polygon.drpc.org"  # the official client's default Polygon node
 
 
 class ExchangeUrls(ConfigModel):
@@ -33,6 +34,10 @@ class ExchangeUrls(ConfigModel):
     (deployed or not, deposit-wallet deployment). Not one of the five: None means Polymarket's
     relayer when the five are Polymarket's, else no relayer (:attr:`relayer`), which only a
     plain EOA account can do without.
+    rpc_url: a Polygon JSON-RPC node: the official client reads Protocol V2 balances there
+    when it redeems, and a plain EOA sends its redemptions through it (paying gas). None means
+    the official client's public node when the five are Polymarket's, else none
+    (:attr:`rpc`); the drill exchange serves one and writes it to its url-file.
     """
 
     gamma_url: str = PRODUCTION_GAMMA_URL
@@ -41,8 +46,9 @@ class ExchangeUrls(ConfigModel):
     ws_market_url: str = PRODUCTION_WS_MARKET_URL
     ws_user_url: str = PRODUCTION_WS_USER_URL
     relayer_url: str | None = None
+    rpc_url: str | None = None
 
-    @field_validator("gamma_url", "clob_url", "data_url", "relayer_url")
+    @field_validator("gamma_url", "clob_url", "data_url", "relayer_url", "rpc_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -61,9 +67,8 @@ class ExchangeUrls(ConfigModel):
     @property
     def is_production(self) -> bool:
         """True when the five trading URLs are Polymarket's production endpoints."""
-        return self.model_dump(exclude={"relayer_url"}) == PRODUCTION_URLS.model_dump(
-            exclude={"relayer_url"}
-        )
+        optional = {"relayer_url", "rpc_url"}
+        return self.model_dump(exclude=optional) == PRODUCTION_URLS.model_dump(exclude=optional)
 
     @property
     def relayer(self) -> str | None:
@@ -71,6 +76,13 @@ class ExchangeUrls(ConfigModel):
         if self.relayer_url is None and self.is_production:
             return PRODUCTION_RELAYER_URL
         return self.relayer_url
+
+    @property
+    def rpc(self) -> str | None:
+        """The Polygon node to use: the configured one, the public one for production, else None."""
+        if self.rpc_url is None and self.is_production:
+            return PRODUCTION_RPC_URL
+        return self.rpc_url
 
     @classmethod
     def from_file(cls, path: Path | str) -> ExchangeUrls:

@@ -396,10 +396,23 @@ class WorkerRuntime:
                 EXIT_FAILURE, WorkerState.FAILED, "open orders could not be confirmed cancelled"
             )
         if finish.reason is ExitReason.MARKET_CLOSED:
-            return self._final(EXIT_NOT_TRADABLE, WorkerState.FAILED, "market closed")
+            return self._closed_exit()
         requested = finish.reason in (ExitReason.STOPPED, ExitReason.FLATTENED)
         state = WorkerState.STOPPED if requested else WorkerState.FINISHED
         return self._final(EXIT_OK, state, self.status.last_error)
+
+    def _closed_exit(self) -> int:
+        """The market closed (resolved): flat is "not tradable" (exit 3); holding shares is a
+        normal end (exit 0, ``finished``) that names the position, which the supervisor then
+        redeems once the market's result is in."""
+        held = self.status.position
+        if held <= 0:
+            return self._final(EXIT_NOT_TRADABLE, WorkerState.FAILED, "market closed")
+        token = self._params.token_id
+        reason = f"market closed holding {held.normalize():f} shares of {token}: left to redeem"
+        log.info("%s", reason)
+        self.status.exit_reason = reason
+        return self._final(EXIT_OK, WorkerState.FINISHED, self.status.last_error)
 
     def _final(self, code: int, state: WorkerState, error: str | None) -> int:
         self.status.state = state

@@ -57,6 +57,7 @@ class StatusSnapshot:
     sell_only: bool = False
     last_error: str | None = None
     exit_code: int | None = None
+    exit_reason: str | None = None  # why it ended, when that is worth saying (held shares)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     counters: dict[str, int] = field(default_factory=dict)
 
@@ -98,6 +99,7 @@ def status_document(snapshot: StatusSnapshot, *, now: datetime, pid: int) -> dic
         "sell_only": snapshot.sell_only,
         "started_at": _iso(snapshot.started_at),
         "exit_code": snapshot.exit_code,
+        "exit_reason": snapshot.exit_reason,
         "counters": dict(sorted(snapshot.counters.items())),
     }
 
