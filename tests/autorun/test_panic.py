@@ -30,7 +30,7 @@ from polymaker.drill.faults import parse_faults
 from polymaker.drill.server import SimOptions
 from polymaker.drill.testing import InProcessSim, in_process_sim
 from polymaker.exchange.sdk import create_async_secure_client, signer_address
-from polymaker.exchange.urls import ExchangeUrls
+from polymaker.exchange.urls import PRODUCTION_URLS, ExchangeUrls
 from polymaker.files import atomic_write_bytes, atomic_write_json
 from polymaker.worker.handoff import spare_argv
 
@@ -243,7 +243,7 @@ def test_cli_live_without_key_is_a_config_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _clean_env(monkeypatch)
-    urls = ExchangeUrls()  # production URLs: never contacted, the key check comes first
+    urls = PRODUCTION_URLS  # never contacted: the key check comes first
     with pytest.raises(cli_panic.ConfigError, match="needs the wallet key"):
         cli_panic.run(_args(_config(tmp_path, urls, mode="live")))
 
