@@ -8,7 +8,6 @@ Money thresholds are ``Decimal``; a JSON float is read through ``str()`` so 0.95
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -16,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, Strict, ValidationInfo, field_validator
 
 from polymaker.config import ConfigModel, load_config_file
+from polymaker.config.user_regex import regex_problem
 
 DEFAULT_BLACKLIST_TERMS: tuple[str, ...] = (
     "BTC", "ETH", "Bitcoin", "Ethereum", "Solana", "Sol", "BNB", "ADA", "XRP", "Dogecoin",
@@ -74,7 +74,8 @@ class FilterParams(ConfigModel):
     ask_min / ask_max: band for the chosen side's best ask; max_spread: maximum ask - bid there.
     prefer_side: NO, YES or higher (the side with the higher ask) when both sides qualify.
     one_per_event: keep one market per Gamma event (tie-break in docs/screener.md).
-    blacklist_terms / blacklist_regex: excluded by question, slug, event title or tags.
+    blacklist_terms / blacklist_regex: excluded by question, slug, event title or tags (the
+      regexes in RE2 syntax, matched in linear time: ``config.user_regex``).
     only: allow-list of substrings (question or slug); exclude_slugs: never these markets.
     max_topics: cap on the result (None = no cap).
     use_gamma_quotes: take bid/ask from Gamma's listing (YES side; NO = 1 - YES) and skip
@@ -132,14 +133,11 @@ class FilterParams(ConfigModel):
 
     @field_validator("blacklist_regex")
     @classmethod
-    def _regexes_compile(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+    def _regexes_usable(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for index, pattern in enumerate(value):
-            try:
-                re.compile(pattern)
-            except re.error as error:
-                raise ValueError(
-                    f"item {index} {pattern!r} is not a valid regex: {error}"
-                ) from None
+            problem = regex_problem(pattern)
+            if problem is not None:
+                raise ValueError(f"item {index} {pattern[:60]!r} {problem}")
         return value
 
     @field_validator("blacklist_terms", "only", "exclude_slugs")
