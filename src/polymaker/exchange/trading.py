@@ -346,14 +346,20 @@ class Trading:
 
         Returns what is still open at the end (empty = confirmed by the exchange). Failed
         reads inside the window are retried; the last failure is raised if time runs out
-        without one successful read.
+        without one successful read. A read that skipped an unreadable order confirms
+        nothing: that order may be open.
         """
         deadline = time.monotonic() + timeout_s
         last_error: ExchangeError | None = None
         while True:
+            skipped = self.skipped_items
             try:
                 remaining = await self.open_orders(condition_id)
                 last_error = None
+                if self.skipped_items != skipped:
+                    last_error = UnexpectedResponseError(
+                        f"{condition_id}: an open order could not be read; none open unconfirmed"
+                    )
             except ExchangeError as error:
                 remaining, last_error = [], error
             if not remaining and last_error is None:

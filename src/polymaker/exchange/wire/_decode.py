@@ -1,10 +1,15 @@
 """The decode loop shared by the WebSocket channels: frame -> objects -> typed events.
 
 Kept channel-neutral so the market and user channels count and report failures the same way.
+One bad frame must never end a feed (a feed's iteration ending ends the worker), so the loop
+never raises: the parsers raise only ``WireError``, and should one of them still raise a plain
+exception on input nobody foresaw, that becomes an ``UnparsedEvent`` too, logged as a decoder
+bug (the fuzz tests in tests/exchange/test_wire_fuzz.py assert it never happens).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +18,10 @@ import orjson
 
 from polymaker.exchange.wire._fields import WireError
 
+log = logging.getLogger(__name__)
+
 Parsers = Mapping[str, Callable[[Mapping[str, Any]], Any]]
+DECODER_BUG = "decoder bug"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +51,9 @@ def decode_object(obj: object, parsers: Parsers) -> Any | UnparsedEvent:
         return parser(obj)
     except WireError as error:
         return UnparsedEvent(tag, str(error))
+    except (ArithmeticError, LookupError, TypeError, ValueError) as error:
+        log.error("%s: %s event raised %r; skipped", DECODER_BUG, tag, error)
+        return UnparsedEvent(tag, f"{DECODER_BUG}: {error!r}")
 
 
 def decode_frame(data: str | bytes, parsers: Parsers) -> list[Any]:

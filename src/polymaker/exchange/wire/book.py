@@ -77,8 +77,8 @@ def parse_levels(obj: Mapping[str, Any], key: str) -> tuple[PriceLevel, ...]:
     """A list of ``{price, size}`` string pairs; an absent or null list is empty.
 
     Inlined rather than built on the generic field readers: deep books carry hundreds of
-    levels and arrive on every subscribe and after trades. Same rules: decimal strings only,
-    0 < price < 1, finite size >= 0.
+    levels and arrive on every subscribe and after trades. Same rules: decimal strings of at
+    most 64 characters, 1e-30 <= price < 1, finite 0 <= size < 1e15.
     """
     raw = obj.get(key)
     if raw is None:
@@ -91,8 +91,16 @@ def parse_levels(obj: Mapping[str, Any], key: str) -> tuple[PriceLevel, ...]:
             price_text, size_text = item["price"], item["size"]
             if type(price_text) is not str or type(size_text) is not str:
                 raise WireError(key, f"price and size must be decimal strings: {item!r}")
+            if len(price_text) > f.MAX_DECIMAL_TEXT or len(size_text) > f.MAX_DECIMAL_TEXT:
+                raise WireError(key, "level price or size text too long")
             price, size = Decimal(price_text), Decimal(size_text)
-            if not (_ZERO < price < _ONE and size.is_finite() and size >= _ZERO):
+            if not (
+                _ZERO < price < _ONE
+                and price.adjusted() >= f.MIN_ADJUSTED
+                and size.is_finite()
+                and size >= _ZERO
+                and size.adjusted() <= f.MAX_ADJUSTED
+            ):
                 raise WireError(key, f"level out of range: {item!r}")
             levels.append(PriceLevel(price, size))
     except (TypeError, KeyError, InvalidOperation):

@@ -57,12 +57,15 @@ def decimal_from_number(obj: Mapping[str, Any], key: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise WireError(key, f"expected a number, got {value!r}")
     try:
-        result = Decimal(str(value))
-    except InvalidOperation:
-        raise WireError(key, f"not a decimal: {value!r}") from None
+        text = str(value)  # ValueError for an int of more than 4,300 digits
+        if len(text) > f.MAX_DECIMAL_TEXT:
+            raise WireError(key, f"number text longer than {f.MAX_DECIMAL_TEXT} characters")
+        result = Decimal(text)
+    except (InvalidOperation, ValueError):
+        raise WireError(key, f"not a usable decimal ({type(value).__name__})") from None
     if not result.is_finite() or result <= 0:
         raise WireError(key, f"expected a positive number, got {value!r}")
-    return result
+    return f.bounded(result, key)
 
 
 def _flag(obj: Mapping[str, Any], key: str) -> bool:

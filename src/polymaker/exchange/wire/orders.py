@@ -2,7 +2,8 @@
 
 One ``Order`` view serves REST items, the drill's ``/_sim/orders`` items and user-channel
 ``order`` events (same field set). ``size_matched`` is what counts for fills: a cancelled or
-"MATCHED" order may be partially filled (reference_behaviour.md 4.9).
+"MATCHED" order may be partially filled (reference_behaviour.md 4.9); one above
+``original_size`` cannot be right and makes the order unreadable (``WireError``).
 """
 
 from __future__ import annotations
@@ -96,6 +97,10 @@ def parse_order(payload: object) -> Order:
     """One order object (REST ``/data/orders`` item or user-channel ``order`` event)."""
     obj = f.require_mapping(payload, "order")
     status, reason = order_status(obj)
+    original_size = f.size(obj, "original_size")
+    size_matched = _optional_size(obj, "size_matched")
+    if size_matched is not None and size_matched > original_size:
+        raise WireError("size_matched", f"{size_matched} exceeds original_size {original_size}")
     return Order(
         order_id=f.text(obj, "id"),
         status=status,
@@ -106,8 +111,8 @@ def parse_order(payload: object) -> Order:
         asset_id=f.optional_text(obj, "asset_id") or f.text(obj, "token_id"),
         side=f.side(obj, "side"),
         price=f.price(obj, "price"),
-        original_size=f.size(obj, "original_size"),
-        size_matched=_optional_size(obj, "size_matched"),
+        original_size=original_size,
+        size_matched=size_matched,
         outcome=f.optional_text(obj, "outcome"),
         order_type=f.optional_text(obj, "order_type"),
         associate_trades=f.string_tuple(obj, "associate_trades"),
