@@ -66,8 +66,9 @@ def test_the_screener_selects_nothing_on_impossible_books(bids: list[str], asks:
     assert _screened(bids, asks) == {Reason.IMPOSSIBLE_QUOTES.value: 1}
 
 
-def test_the_screener_selects_nothing_on_impossible_gamma_quotes() -> None:
-    rejected = _screened([], [], use_gamma_quotes=True, gamma_bid=10)
+@pytest.mark.parametrize("gamma_bid", [10, "1E+999999999", -0.5])
+def test_the_screener_selects_nothing_on_impossible_gamma_quotes(gamma_bid: object) -> None:
+    rejected = _screened([], [], use_gamma_quotes=True, gamma_bid=gamma_bid)
     assert rejected == {Reason.IMPOSSIBLE_QUOTES.value: 1}
 
 

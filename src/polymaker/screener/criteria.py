@@ -146,9 +146,12 @@ def mirror_quote(yes: Quote) -> Quote:
 
     On Polymarket the two outcome books of a binary market are one book: a NO order at p
     rests as a YES order at 1 - p (matching mints and merges across the pair), so this is the
-    price a NO order actually gets.
+    price a NO order actually gets. Impossible YES quotes are not mirrored (``1 - 1E+999999999``
+    would overflow): the NO side is then empty and ``choose_side`` refuses the YES side.
     """
     one = Decimal(1)
+    if quote_problem(yes.bid, yes.ask) is not None:
+        return Quote(None, None, yes.tick_size, yes.min_order_size, yes.neg_risk)
     return Quote(
         None if yes.ask is None else one - yes.ask,
         None if yes.bid is None else one - yes.bid,
