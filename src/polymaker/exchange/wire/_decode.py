@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from polymaker.exchange.wire._fields import WireError
+from polymaker.exchange.wire._fields import WireError, excerpt
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def decode_object(obj: object, parsers: Parsers) -> Any | UnparsedEvent:
     tag = obj.get("event_type")
     if not isinstance(tag, str):
         if "error" in obj:  # e.g. {"error": "Unauthorized/Invalid api key"} before a close
-            return UnparsedEvent(None, f"venue error: {obj['error']}")
+            return UnparsedEvent(None, f"venue error: {excerpt(obj['error'])}")
         return UnparsedEvent(None, "missing event_type")
     parser = parsers.get(tag)
     if parser is None:
@@ -61,8 +61,8 @@ def decode_frame(data: str | bytes, parsers: Parsers) -> list[Any]:
     try:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError:
-        excerpt = data[:40] if isinstance(data, str) else data[:40].decode("utf-8", "replace")
-        return [UnparsedEvent(None, f"not JSON: {excerpt!r}")]
+        start = data[:40] if isinstance(data, str) else data[:40].decode("utf-8", "replace")
+        return [UnparsedEvent(None, f"not JSON: {start!r}")]
     if isinstance(doc, list):
         return [decode_object(item, parsers) for item in doc]
     return [decode_object(doc, parsers)]

@@ -21,6 +21,7 @@ entry points turn it into an ``UnparsedEvent`` (WebSocket) or ``UnexpectedRespon
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -37,6 +38,16 @@ MAX_ADJUSTED = 14  # below 1e15: no price, size or amount of the venue comes nea
 # Epoch values below 10**11 are seconds (10**11 s is in year 5138), below 10**14 milliseconds,
 # below 10**17 microseconds, below 10**20 nanoseconds.
 _SECONDS_BELOW, _MS_BELOW, _US_BELOW, _NS_BELOW = 10**11, 10**14, 10**17, 10**20
+
+
+_EXCERPT = reprlib.Repr()
+_EXCERPT.maxlevel, _EXCERPT.maxstring, _EXCERPT.maxother = 3, 60, 60
+
+
+def excerpt(value: object) -> str:
+    """A short ``repr`` for error messages: bounded in length and in nesting (a plain ``repr``
+    of a value nested a thousand deep raises RecursionError)."""
+    return _EXCERPT.repr(value)
 
 
 class WireError(UnexpectedResponseError):
@@ -105,9 +116,9 @@ def _to_decimal(value: object, key: str) -> Decimal:
     try:
         result = Decimal(value)
     except InvalidOperation:
-        raise WireError(key, f"not a decimal: {value!r}") from None
+        raise WireError(key, f"not a decimal: {excerpt(value)}") from None
     if not result.is_finite():
-        raise WireError(key, f"not a finite decimal: {value!r}")
+        raise WireError(key, f"not a finite decimal: {excerpt(value)}")
     return bounded(result, key)
 
 
@@ -151,7 +162,7 @@ def side(obj: Mapping[str, Any], key: str) -> Side:
             return Side.BUY
         if upper == "SELL":
             return Side.SELL
-    raise WireError(key, f"expected BUY or SELL, got {value!r}")
+    raise WireError(key, f"expected BUY or SELL, got {excerpt(value)}")
 
 
 def epoch_ms(obj: Mapping[str, Any], key: str) -> int:
@@ -178,7 +189,7 @@ def optional_epoch_ms(obj: Mapping[str, Any], key: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise WireError(key, f"expected an epoch digit string, got {type(value).__name__}")
     if isinstance(value, str) and not (len(value) <= 20 and value.isascii() and value.isdigit()):
-        raise WireError(key, f"not an epoch timestamp: {value[:40]!r}")
+        raise WireError(key, f"not an epoch timestamp: {excerpt(value)}")
     number = int(value)
     if number == 0:
         return None
@@ -221,5 +232,5 @@ def optional_bool(obj: Mapping[str, Any], key: str) -> bool | None:
     if value is None:
         return None
     if not isinstance(value, bool):
-        raise WireError(key, f"expected true/false, got {value!r}")
+        raise WireError(key, f"expected true/false, got {excerpt(value)}")
     return value

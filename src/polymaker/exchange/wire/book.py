@@ -90,7 +90,7 @@ def parse_levels(obj: Mapping[str, Any], key: str) -> tuple[PriceLevel, ...]:
         for item in raw:
             price_text, size_text = item["price"], item["size"]
             if type(price_text) is not str or type(size_text) is not str:
-                raise WireError(key, f"price and size must be decimal strings: {item!r}")
+                raise WireError(key, f"price and size must be decimal strings: {f.excerpt(item)}")
             if len(price_text) > f.MAX_DECIMAL_TEXT or len(size_text) > f.MAX_DECIMAL_TEXT:
                 raise WireError(key, "level price or size text too long")
             price, size = Decimal(price_text), Decimal(size_text)
@@ -101,7 +101,7 @@ def parse_levels(obj: Mapping[str, Any], key: str) -> tuple[PriceLevel, ...]:
                 and size >= _ZERO
                 and size.adjusted() <= f.MAX_ADJUSTED
             ):
-                raise WireError(key, f"level out of range: {item!r}")
+                raise WireError(key, f"level out of range: {f.excerpt(item)}")
             levels.append(PriceLevel(price, size))
     except (TypeError, KeyError, InvalidOperation):
         raise WireError(key, "levels must be objects with decimal-string price and size") from None

@@ -90,7 +90,7 @@ def order_status(obj: Mapping[str, Any]) -> tuple[OrderStatus, str | None]:
     try:
         return OrderStatus(upper), None
     except ValueError:
-        raise WireError("status", f"unknown order status {value!r}") from None
+        raise WireError("status", f"unknown order status {f.excerpt(value)}") from None
 
 
 def parse_order(payload: object) -> Order:

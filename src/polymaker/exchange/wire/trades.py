@@ -133,7 +133,7 @@ def trade_status(obj: Mapping[str, Any], key: str = "status") -> TradeStatus:
     try:
         return TradeStatus(value)
     except ValueError:
-        raise WireError(key, f"unknown trade status {value!r}") from None
+        raise WireError(key, f"unknown trade status {f.excerpt(value)}") from None
 
 
 def _role(obj: Mapping[str, Any]) -> Role | None:
@@ -143,7 +143,7 @@ def _role(obj: Mapping[str, Any]) -> Role | None:
     try:
         return Role(value.upper())
     except ValueError:
-        raise WireError("trader_side", f"expected TAKER or MAKER, got {value!r}") from None
+        raise WireError("trader_side", f"expected TAKER or MAKER, got {f.excerpt(value)}") from None
 
 
 def _maker_order(obj: Mapping[str, Any]) -> MakerOrderMatch:

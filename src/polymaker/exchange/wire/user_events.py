@@ -53,7 +53,7 @@ def _order_event(obj: Mapping[str, Any]) -> OrderEvent:
     try:
         kind = OrderEventKind(kind_text)
     except ValueError:
-        raise WireError("type", f"unknown order event type {kind_text!r}") from None
+        raise WireError("type", f"unknown order event type {f.excerpt(kind_text)}") from None
     return OrderEvent(kind, parse_order(obj), f.epoch_ms(obj, "timestamp"))
 
 
