@@ -121,7 +121,7 @@ def test_filter_params(content: bytes) -> None:
         return
     criteria = Criteria.build(params, NOW)
     assert criteria.window[0] <= criteria.window[1]
-    criteria.blacklist.match(HOSTILE_STRINGS[:-1] + ("Will it rain " * 300 + "?",))
+    criteria.blacklist.match((*HOSTILE_STRINGS, "Will it rain " * 300 + "?"))
 
 
 @FUZZ_SETTINGS

@@ -36,6 +36,11 @@ def test_a_backtracking_pattern_is_answered_in_linear_time() -> None:
     assert elapsed < BOUND_S
 
 
+def test_a_lone_surrogate_in_the_text_is_matched_not_raised() -> None:
+    assert user_regex_search("b", "a\udcffb")
+    assert not user_regex_search("c", "a\ud800b")
+
+
 def test_matching_is_case_insensitive_and_python_like() -> None:
     assert user_regex_search(r"\b(election|primary)\b", "The PRIMARY is near")
     assert not user_regex_search(r"\b(election|primary)\b", "primaryschool fees")
@@ -52,6 +57,7 @@ def test_matching_is_case_insensitive_and_python_like() -> None:
         ("", "empty"),
         ("a" * (MAX_PATTERN_LENGTH + 1), "longer than"),
         ("(((a{100}){100}){100})", "not a valid regex"),
+        ("a\ud800", "surrogate"),
     ],
 )
 def test_patterns_that_cannot_be_linear_are_refused_with_the_reason(

@@ -44,6 +44,8 @@ def regex_problem(pattern: str) -> str | None:
         return f"is longer than {MAX_PATTERN_LENGTH} characters"
     try:
         _compiled(pattern)
+    except UnicodeEncodeError:
+        return "is not valid text (it holds a lone UTF-16 surrogate such as \\ud800)"
     except re2.error as error:
         reason = error.args[0] if error.args else error
         if isinstance(reason, bytes):
@@ -63,9 +65,14 @@ def _compiled(pattern: str) -> Any:
 def user_regex_search(pattern: str, text: str) -> bool:
     """True when ``pattern`` (checked with ``regex_problem`` at load) is found in ``text``.
 
-    Linear in ``len(text)``: safe on any event loop, for any market text the venue sends.
+    Linear in ``len(text)``: safe on any event loop, for any market text the venue sends. RE2
+    matches UTF-8, so a lone surrogate (JSON's ``"\\ud800"`` decodes to one) is replaced first.
     """
-    return _compiled(pattern).search(text) is not None
+    try:
+        return _compiled(pattern).search(text) is not None
+    except UnicodeEncodeError:
+        clean = text.encode("utf-8", "replace").decode("utf-8")
+        return _compiled(pattern).search(clean) is not None
 
 
 __all__ = ["MAX_MEMORY_BYTES", "MAX_PATTERN_LENGTH", "regex_problem", "user_regex_search"]
