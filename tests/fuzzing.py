@@ -20,6 +20,8 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from polymaker.excerpt import excerpt
+
 FUZZ_EXAMPLES = int(os.environ.get("POLYMAKER_FUZZ_EXAMPLES", "120"))
 FUZZ_SETTINGS = settings(
     max_examples=FUZZ_EXAMPLES,
@@ -150,13 +152,24 @@ def _nested(value: Any, depth: int) -> Any:
     return value
 
 
+class Sample:
+    """A mutated document, with a short repr: hypothesis prints the failing example, and a
+    value nested a thousand deep would crash its printer (RecursionError) and hide the bug."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"Sample({excerpt(self.value)})"
+
+
 @st.composite
 def mutated(
     draw: st.DrawFn,
     document: Any,
     max_edits: int = 4,
     depths: tuple[int, ...] = (1, 2, 50, 1100),
-) -> Any:
+) -> Sample:
     """``document`` (unchanged) copied and edited 1..max_edits times (module docstring).
 
     ``depths``: how deep a value may be nested by one edit (1,100 passes both orjson's limit
@@ -166,7 +179,7 @@ def mutated(
     for _ in range(draw(st.integers(1, max_edits))):
         paths = _paths(result)
         if not paths:
-            return draw(hostile_values())
+            return Sample(draw(hostile_values()))
         path = draw(st.sampled_from(paths))
         parent, key = _parent(result, path), path[-1]
         edit = draw(st.sampled_from(["replace", "replace", "replace", "delete", "add", "wrap"]))
@@ -182,7 +195,7 @@ def mutated(
             parent.append(draw(hostile_values()))
         else:
             parent[key] = _nested(parent[key], draw(st.sampled_from(depths)))
-    return result
+    return Sample(result)
 
 
-__all__ = ["FUZZ_EXAMPLES", "FUZZ_SETTINGS", "hostile_values", "mutated"]
+__all__ = ["FUZZ_EXAMPLES", "FUZZ_SETTINGS", "Sample", "hostile_values", "mutated"]

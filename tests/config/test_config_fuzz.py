@@ -48,7 +48,7 @@ def _file_bytes(draw: st.DrawFn, document: Any) -> bytes:
     """The document, structurally mutated, as JSON text; sometimes with its bytes mutated."""
     # Nested past the loader's limit of 32 levels, not thousands deep: that is its own test
     # (test_loading.py), and indented JSON of it would be megabytes per example.
-    text = json.dumps(draw(mutated(document, depths=(1, 2, 40))), indent=2).encode()
+    text = json.dumps(draw(mutated(document, depths=(1, 2, 40))).value, indent=2).encode()
     for _ in range(draw(st.integers(0, 2))):
         at = draw(st.integers(0, len(text)))
         edit = draw(st.sampled_from(["insert", "drop", "line"]))

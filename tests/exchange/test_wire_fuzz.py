@@ -43,7 +43,7 @@ from polymaker.strategy.events import Fill
 from polymaker.strategy.position import Position
 from polymaker.worker import translate
 from tests.conftest import load_fixture
-from tests.fuzzing import FUZZ_SETTINGS, mutated
+from tests.fuzzing import FUZZ_SETTINGS, Sample, mutated
 
 OURS = AccountIdentity.of(
     "3e2c94ca-8124-c4c1-c7ea-be1ea21b71fe", ["0xa3D82Ed56F4c68d2328Fb8c29e568Ba2cAF7d7c8"]
@@ -71,7 +71,7 @@ PRICE_FIELDS = {"price", "old_tick_size", "new_tick_size", "tick_size"}
 _MAX_MS = 10**14
 
 
-def _mutated_fixture(names: list[str]) -> st.SearchStrategy[Any]:
+def _mutated_fixture(names: list[str]) -> st.SearchStrategy[Sample]:
     """A mutation of one of the named recorded payloads."""
     return st.sampled_from(names).flatmap(lambda name: mutated(load_fixture(name)))
 
@@ -133,7 +133,8 @@ def _into_books(events: list[Any]) -> None:
 
 @FUZZ_SETTINGS
 @given(_mutated_fixture(MARKET_FIXTURES))
-def test_market_channel_frames(document: Any) -> None:
+def test_market_channel_frames(sample: Sample) -> None:
+    document = sample.value
     objects = document if isinstance(document, list) else [document]
     events = [decode_market_event(obj) for obj in objects]
     for event in events:
@@ -164,8 +165,8 @@ def _our_token_and_market(event: OrderEvent | TradeEvent) -> tuple[set[str], str
 
 @FUZZ_SETTINGS
 @given(_mutated_fixture(USER_FIXTURES))
-def test_user_channel_events(document: Any) -> None:
-    event = UserDecoder(OURS).decode_event(document)
+def test_user_channel_events(sample: Sample) -> None:
+    event = UserDecoder(OURS).decode_event(sample.value)
     _not_a_bug(event)
     if not isinstance(event, OrderEvent | TradeEvent):
         return
@@ -187,8 +188,8 @@ def _refused_or_in_range(parse: Any, *args: Any) -> None:
 
 @FUZZ_SETTINGS
 @given(_mutated_fixture(["clob_book_2024-10.json", "clob_book_negrisk_empty_ask_2026-08.json"]))
-def test_rest_books(document: Any) -> None:
-    _refused_or_in_range(parse_book, document)
+def test_rest_books(sample: Sample) -> None:
+    _refused_or_in_range(parse_book, sample.value)
 
 
 @FUZZ_SETTINGS
@@ -203,8 +204,8 @@ def test_rest_books(document: Any) -> None:
         }
     )
 )
-def test_rest_order_listings(document: Any) -> None:
-    _refused_or_in_range(parse_orders_page, document)
+def test_rest_order_listings(sample: Sample) -> None:
+    _refused_or_in_range(parse_orders_page, sample.value)
 
 
 @FUZZ_SETTINGS
@@ -219,11 +220,11 @@ def test_rest_order_listings(document: Any) -> None:
         }
     )
 )
-def test_rest_trade_listings(document: Any) -> None:
-    _refused_or_in_range(parse_trades_page, document, OURS)
+def test_rest_trade_listings(sample: Sample) -> None:
+    _refused_or_in_range(parse_trades_page, sample.value, OURS)
 
 
 @FUZZ_SETTINGS
 @given(mutated(load_fixture("clob_market_by_condition_2024.json")))
-def test_rest_market_metadata(document: Any) -> None:
-    _refused_or_in_range(parse_clob_market, document)
+def test_rest_market_metadata(sample: Sample) -> None:
+    _refused_or_in_range(parse_clob_market, sample.value)

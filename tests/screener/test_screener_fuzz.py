@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -25,7 +26,7 @@ from polymaker.screener.criteria import (
 from polymaker.screener.model import Candidate, Quote, Reason, Rejection
 from polymaker.screener.parse import parse_book, parse_market
 from tests.conftest import load_fixture
-from tests.fuzzing import FUZZ_SETTINGS, mutated
+from tests.fuzzing import FUZZ_SETTINGS, Sample, mutated
 
 NOW = datetime(2026, 1, 15, tzinfo=UTC)
 WIDE = FilterParams(
@@ -56,8 +57,8 @@ def _never_selected_on_bad_quotes(yes: Quote, no: Quote) -> None:
 
 @FUZZ_SETTINGS
 @given(st.sampled_from(ROWS).flatmap(mutated))
-def test_gamma_rows(row: Any) -> None:
-    parsed = parse_market(row)
+def test_gamma_rows(sample: Sample) -> None:
+    parsed = parse_market(sample.value)
     assert isinstance(parsed, Candidate | Rejection)
     if isinstance(parsed, Candidate):
         early_reason(parsed, Criteria.build(WIDE, NOW))
@@ -66,9 +67,20 @@ def test_gamma_rows(row: Any) -> None:
 
 @FUZZ_SETTINGS
 @given(st.sampled_from(BOOKS).flatmap(lambda name: mutated(load_fixture(name))))
-def test_books(book: Any) -> None:
+def test_books(sample: Sample) -> None:
     try:
-        _, quote = parse_book(book)
+        _, quote = parse_book(sample.value)
     except ValueError:
         return
     _never_selected_on_bad_quotes(quote, mirror_quote(quote))
+
+
+def test_a_price_nested_past_the_repr_limit_is_a_skipped_book() -> None:
+    """Found by test_books: the error message's repr raised RecursionError."""
+    book = load_fixture("clob_book_2024-10.json")
+    price: Any = "0.5"
+    for _ in range(1100):
+        price = [price]
+    book["bids"][0]["price"] = price
+    with pytest.raises(ValueError, match="numeric price"):
+        parse_book(book)

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from polymaker.errors import ConfigError
+from polymaker.excerpt import excerpt
 
 MAX_DEPTH = 32
 """Deepest nesting of objects and arrays accepted (the deepest config needs 4 levels)."""
@@ -24,8 +25,6 @@ MAX_DEPTH = 32
 MAX_INT_DIGITS = 30
 """Longer integers are read as floats: out of every key's range, but never an ``int()`` crash
 (CPython refuses to convert more than 4,300 digits)."""
-
-_INPUT_EXCERPT = 80
 
 
 class ConfigModel(BaseModel):
@@ -52,12 +51,6 @@ def _key_path(location: Sequence[int | str]) -> str:
     return "".join(parts) or "(top level)"
 
 
-def _excerpt(value: Any) -> str:
-    """``repr(value)``, cut so one line of error stays one readable line."""
-    text = repr(value)
-    return text if len(text) <= _INPUT_EXCERPT else f"{text[: _INPUT_EXCERPT - 3]}..."
-
-
 def describe_validation_error(error: ValidationError) -> tuple[str, str]:
     """(key path, message) of the first problem; the count of the others is appended."""
     first = error.errors()[0]
@@ -66,7 +59,7 @@ def describe_validation_error(error: ValidationError) -> tuple[str, str]:
     if first["type"] == "extra_forbidden":
         message = "unknown key (check the spelling against docs/configuration.md)"
     elif "input" in first and first["type"] not in ("missing",):
-        message = f"{message} (got {_excerpt(first['input'])})"
+        message = f"{message} (got {excerpt(first['input'])})"
     more = len(error.errors()) - 1
     if more:
         message += f"; and {more} more problem{'s' if more > 1 else ''}"

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from polymaker.excerpt import excerpt
 from polymaker.screener.model import Candidate, Quote, Reason, Rejection
 
 
@@ -99,7 +100,7 @@ def _tokens(row: Mapping[str, Any]) -> tuple[str, str, tuple[str, str]]:
     ids = tuple(_token_text(token, key) for token in tokens)
     labels_raw = _json_list(row.get("outcomes"), "outcomes") or ["Yes", "No"]
     if len(labels_raw) != 2 or not all(isinstance(label, str) for label in labels_raw):
-        raise _Malformed(f"outcomes {labels_raw!r} do not match the 2 tokens")
+        raise _Malformed(f"outcomes {excerpt(labels_raw)} do not match the 2 tokens")
     labels = (labels_raw[0], labels_raw[1])
     if labels[0].lower() == "no" and labels[1].lower() == "yes":
         return ids[1], ids[0], (labels[1], labels[0])
@@ -125,7 +126,7 @@ def _token_text(token: Any, key: str) -> str:
         return token
     if isinstance(token, int) and not isinstance(token, bool) and token >= 0:
         return str(token)
-    raise _Malformed(f"{key} holds a non-numeric token id {token!r}")
+    raise _Malformed(f"{key} holds a non-numeric token id {excerpt(token)}")
 
 
 def _first_event(value: Any) -> Mapping[str, Any] | None:
@@ -171,7 +172,7 @@ def _opt_flag(row: Mapping[str, Any], key: str) -> bool | None:
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    raise _Malformed(f"{key} is not true/false: {value!r}")
+    raise _Malformed(f"{key} is not true/false: {excerpt(value)}")
 
 
 def to_decimal(value: Any) -> Decimal | None:
@@ -196,7 +197,7 @@ def to_decimal(value: Any) -> Decimal | None:
     elif value is None:
         return None
     else:
-        raise ValueError(f"{value!r} is not a number")
+        raise ValueError(f"{excerpt(value)} is not a number")
     if not number.is_finite():
         raise ValueError(f"{value!r} is not a finite number")
     return number
@@ -287,7 +288,7 @@ def _wire_decimal(value: Any) -> Decimal:
         return Decimal(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return Decimal(str(value))
-    raise TypeError(f"{value!r} is not a number")
+    raise TypeError(f"{excerpt(value)} is not a number")
 
 
 __all__ = ["parse_book", "parse_market", "to_decimal"]

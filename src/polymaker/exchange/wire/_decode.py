@@ -16,7 +16,8 @@ from typing import Any
 
 import orjson
 
-from polymaker.exchange.wire._fields import WireError, excerpt
+from polymaker.excerpt import excerpt
+from polymaker.exchange.wire._fields import WireError
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,6 @@ entry points turn it into an ``UnparsedEvent`` (WebSocket) or ``UnexpectedRespon
 
 from __future__ import annotations
 
-import reprlib
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -29,6 +28,7 @@ from enum import StrEnum
 from typing import Any
 
 from polymaker.errors import UnexpectedResponseError
+from polymaker.excerpt import excerpt
 
 _ONE = Decimal(1)
 _ZERO = Decimal(0)
@@ -38,16 +38,6 @@ MAX_ADJUSTED = 14  # below 1e15: no price, size or amount of the venue comes nea
 # Epoch values below 10**11 are seconds (10**11 s is in year 5138), below 10**14 milliseconds,
 # below 10**17 microseconds, below 10**20 nanoseconds.
 _SECONDS_BELOW, _MS_BELOW, _US_BELOW, _NS_BELOW = 10**11, 10**14, 10**17, 10**20
-
-
-_EXCERPT = reprlib.Repr()
-_EXCERPT.maxlevel, _EXCERPT.maxstring, _EXCERPT.maxother = 3, 60, 60
-
-
-def excerpt(value: object) -> str:
-    """A short ``repr`` for error messages: bounded in length and in nesting (a plain ``repr``
-    of a value nested a thousand deep raises RecursionError)."""
-    return _EXCERPT.repr(value)
 
 
 class WireError(UnexpectedResponseError):

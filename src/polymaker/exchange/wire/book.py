@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from polymaker.excerpt import excerpt
 from polymaker.exchange.wire import _fields as f
 from polymaker.exchange.wire._fields import WireError
 
@@ -90,7 +91,7 @@ def parse_levels(obj: Mapping[str, Any], key: str) -> tuple[PriceLevel, ...]:
         for item in raw:
             price_text, size_text = item["price"], item["size"]
             if type(price_text) is not str or type(size_text) is not str:
-                raise WireError(key, f"price and size must be decimal strings: {f.excerpt(item)}")
+                raise WireError(key, f"price and size must be decimal strings: {excerpt(item)}")
             if len(price_text) > f.MAX_DECIMAL_TEXT or len(size_text) > f.MAX_DECIMAL_TEXT:
                 raise WireError(key, "level price or size text too long")
             price, size = Decimal(price_text), Decimal(size_text)
@@ -101,7 +102,7 @@ def parse_levels(obj: Mapping[str, Any], key: str) -> tuple[PriceLevel, ...]:
                 and size >= _ZERO
                 and size.adjusted() <= f.MAX_ADJUSTED
             ):
-                raise WireError(key, f"level out of range: {f.excerpt(item)}")
+                raise WireError(key, f"level out of range: {excerpt(item)}")
             levels.append(PriceLevel(price, size))
     except (TypeError, KeyError, InvalidOperation):
         raise WireError(key, "levels must be objects with decimal-string price and size") from None

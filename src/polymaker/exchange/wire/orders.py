@@ -15,6 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from polymaker.excerpt import excerpt
 from polymaker.exchange.wire import _fields as f
 from polymaker.exchange.wire._fields import Side, WireError
 from polymaker.exchange.wire.trades import AccountIdentity, Trade, parse_trade
@@ -90,7 +91,7 @@ def order_status(obj: Mapping[str, Any]) -> tuple[OrderStatus, str | None]:
     try:
         return OrderStatus(upper), None
     except ValueError:
-        raise WireError("status", f"unknown order status {f.excerpt(value)}") from None
+        raise WireError("status", f"unknown order status {excerpt(value)}") from None
 
 
 def parse_order(payload: object) -> Order:
