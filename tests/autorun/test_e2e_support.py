@@ -69,7 +69,9 @@ class Exchange:
     def __post_init__(self) -> None:
         self.http = httpx.Client(base_url=self.urls.clob_url, timeout=10)
 
-    def add_market(self, name: str, *, yes_price: float = 0.3) -> dict[str, Any]:
+    def add_market(
+        self, name: str, *, yes_price: float = 0.3, version: str = "v1"
+    ) -> dict[str, Any]:
         """A market the test filter admits (its question contains "Autotest")."""
         end = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 20 * 3600))
         body = {
@@ -78,6 +80,7 @@ class Exchange:
             "end_date": end,
             "yes_price": yes_price,
             "volume": 50000,
+            "version": version,
         }
         answer = self.http.post("/_sim/markets", json=body)
         answer.raise_for_status()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from polymaker.autorun.keys import DRILL_KEY_FILE_NAME, worker_key
+from polymaker.autorun.keys import DRILL_KEY_FILE_NAME, DRILL_RELAYER_KEY, worker_key
 from polymaker.autorun.launch import (
     build_params,
     details_from_json,
@@ -20,9 +20,20 @@ from polymaker.autorun.launch import (
 from polymaker.config.global_config import Mode, PathsSection, resolve_paths
 from polymaker.config.strategy_defaults import StrategyDefaults
 from polymaker.errors import ConfigError
-from polymaker.exchange.secrets import ENV_KEY_FILE, ENV_PRIVATE_KEY
+from polymaker.exchange.sdk import signer_address
+from polymaker.exchange.secrets import (
+    ENV_KEY_FILE,
+    ENV_PRIVATE_KEY,
+    ENV_RELAYER_API_KEY,
+    ENV_RELAYER_API_KEY_ADDRESS,
+)
 from polymaker.exchange.urls import ExchangeUrls
+from polymaker.exchange.wallet import ENV_WALLET_ADDRESS, WalletKind, key_wallets
 
+# The Safe of key 0x22...22: a wallet, but not one of key 0x11...11's.
+SAFE_OF_ANOTHER = next(
+    a for a, k in key_wallets(signer_address("0x" + "22" * 32)).items() if k is WalletKind.SAFE
+)
 DRILL = ExchangeUrls(
     gamma_url="http://127.0.0.1:1", clob_url="http://127.0.0.1:2", data_url="http://127.0.0.1:3",
     ws_market_url="ws://127.0.0.1:2/ws/market", ws_user_url="ws://127.0.0.1:2/ws/user",
@@ -119,6 +130,34 @@ def test_live_refuses_to_start_without_a_key(tmp_path: Path) -> None:
 def test_paper_uses_no_key_even_when_one_is_set(tmp_path: Path) -> None:
     key = worker_key(Mode.PAPER, tmp_path, environ={ENV_PRIVATE_KEY: "0x" + "ab" * 32})
     assert key.key is None and key.extra_env == {}
+
+
+def test_the_wallet_is_classified_once_and_only_a_non_eoa_goes_into_params(tmp_path: Path) -> None:
+    secret = "0x" + "11" * 32
+    signer = signer_address(secret)
+    safe = next(a for a, k in key_wallets(signer).items() if k is WalletKind.SAFE)
+    environ = {ENV_PRIVATE_KEY: secret, ENV_WALLET_ADDRESS: safe}
+    key = worker_key(Mode.LIVE, tmp_path, environ=environ, wallet_address=None)
+    assert key.wallet is not None and key.wallet.kind is WalletKind.SAFE
+    assert key.wallet_address == safe and key.relayer_key is None
+    own = worker_key(Mode.LIVE, tmp_path, environ={ENV_PRIVATE_KEY: secret}, wallet_address=signer)
+    assert own.wallet is not None and own.wallet.is_eoa and own.wallet_address is None
+    with pytest.raises(ConfigError, match="none of the wallets"):
+        worker_key(
+            Mode.LIVE, tmp_path, environ={ENV_PRIVATE_KEY: secret}, wallet_address=SAFE_OF_ANOTHER
+        )
+
+
+def test_drill_lends_a_throwaway_relayer_key_and_paper_keeps_the_address(tmp_path: Path) -> None:
+    drill = worker_key(Mode.DRILL, tmp_path, environ={})
+    assert drill.relayer_key is not None and drill.relayer_key.key == DRILL_RELAYER_KEY
+    given = {ENV_RELAYER_API_KEY: "relayer-secret", ENV_RELAYER_API_KEY_ADDRESS: "0x" + "cd" * 20}
+    live = worker_key(Mode.DRILL, tmp_path, environ=given)
+    assert live.relayer_key is not None and live.relayer_key.key == "relayer-secret"
+    paper = worker_key(Mode.PAPER, tmp_path, environ={}, wallet_address=SAFE_OF_ANOTHER.lower())
+    assert paper.wallet is None and paper.wallet_address == SAFE_OF_ANOTHER
+    with pytest.raises(ConfigError, match="or neither"):
+        worker_key(Mode.DRILL, tmp_path, environ={ENV_RELAYER_API_KEY: "x"})
 
 
 def test_drill_strategy_overrides_are_applied_last(tmp_path: Path) -> None:

@@ -207,6 +207,27 @@ def test_drill_with_external_drill_exchange(tmp_path):
     config = _load(tmp_path, {"exchange": LOCAL_URLS})
     urls = config.exchange.urls()
     assert urls is not None and urls.gamma_url == "http://127.0.0.1:9000"
+    assert urls.relayer is None, "no production relayer behind a drill exchange"
+    relayed = _load(tmp_path, {"exchange": {**LOCAL_URLS, "relayer_url": "http://127.0.0.1:9003/"}})
+    assert (relayed.exchange.urls() or urls).relayer == "http://127.0.0.1:9003"
+
+
+def test_production_urls_come_with_polymarkets_relayer(tmp_path):
+    config = _load(tmp_path, {"mode": "live", "exchange": PRODUCTION})
+    urls = config.exchange.urls()
+    assert urls is not None and urls.relayer == "https://relayer-v2.polymarket.com"
+
+
+def test_a_relayer_without_the_five_urls_is_rejected(tmp_path):
+    error = _error(tmp_path, {"exchange": {"relayer_url": "http://127.0.0.1:9003"}})
+    assert "relayer_url is set but the five URLs are null" in str(error)
+
+
+def test_wallet_address_is_read_checksummed_and_a_malformed_one_names_the_key(tmp_path):
+    config = _load(tmp_path, {"wallet_address": "0x" + "ab" * 20})
+    assert config.wallet_address == "0xABaBaBaBABabABabAbAbABAbABabababaBaBABaB"
+    assert _load(tmp_path, {}).wallet_address is None
+    assert _error(tmp_path, {"wallet_address": "0xnope"}).key == "wallet_address"
 
 
 def test_live_needs_both_file_and_command_line(tmp_path):

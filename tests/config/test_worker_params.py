@@ -108,6 +108,8 @@ def test_nested_secret_key_is_refused() -> None:
         ({"paper_cash_usdc": 0}, "paper_cash_usdc"),
         ({"ratelimit_fraction": 0}, "ratelimit_fraction"),
         ({"ratelimit_fraction": 1.5}, "ratelimit_fraction"),
+        ({"wallet_address": "0x1234"}, "wallet_address"),
+        ({"wallet_address": 42}, "wallet_address"),
     ],
 )
 def test_invalid_values_name_the_key(overrides: dict[str, Any], key: str) -> None:
@@ -115,6 +117,12 @@ def test_invalid_values_name_the_key(overrides: dict[str, Any], key: str) -> Non
         parse_worker_params(valid_params(**overrides))
     assert caught.value.key == key
     assert caught.value.exit_code == 2
+
+
+def test_wallet_address_is_checksummed() -> None:
+    params = parse_worker_params(valid_params(wallet_address="0x" + "ab" * 20))
+    assert params.wallet_address == "0xABaBaBaBABabABabAbAbABAbABabababaBaBABaB"
+    assert parse_worker_params(valid_params()).wallet_address is None
 
 
 def test_missing_key_is_named() -> None:

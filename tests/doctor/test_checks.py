@@ -18,12 +18,14 @@ from polymaker.doctor.checks import (
     check_clock_skew,
     check_closed_only,
     check_geoblock,
-    check_wallet,
-    wallet_info,
+    check_wallet_deployed,
+    check_wallet_type,
 )
 from polymaker.doctor.cli import _print_table, report
 from polymaker.doctor.probes import server_seconds
 from polymaker.doctor.runner import SPENDERS, exit_code, needed_result, spenders_needed
+from polymaker.errors import ConfigError
+from polymaker.exchange.wallet import Wallet, WalletKind
 
 SIGNER = "0x1111111111111111111111111111111111111111"
 FUNDER = "0x2222222222222222222222222222222222222222"
@@ -45,27 +47,40 @@ def test_clock_skew_says_which_clock_is_ahead():
     assert "ahead" in check_clock_skew(1100.0, 1000.0).detail
 
 
+def test_wallet_type_shows_the_account_or_says_how_to_fix_the_address():
+    proxy = Wallet(FUNDER, SIGNER, WalletKind.PROXY)
+    assert check_wallet_type(proxy).status is Status.OK
+    assert check_wallet_type(proxy).detail == (
+        f"wallet {FUNDER} (proxy, signature type 1), signer {SIGNER}"
+    )
+    wrong = check_wallet_type(ConfigError("0x22 is none of the wallets", key="wallet_address"))
+    assert wrong.status is Status.FAIL and "polymarket.com" in wrong.remedy
+
+
 @pytest.mark.parametrize(
-    ("funder", "signature_type", "kind"),
+    ("kind", "mode", "remedy"),
     [
-        (None, None, "EOA"),
-        (SIGNER.upper().replace("0X", "0x"), 2, "EOA"),
-        (FUNDER, None, "proxy"),
-        (FUNDER, 1, "proxy"),
-        (FUNDER, 2, "Safe"),
-        (FUNDER, 3, "deposit wallet"),
+        (WalletKind.PROXY, Mode.LIVE, "log in to polymarket.com"),
+        (WalletKind.SAFE, Mode.LIVE, "log in to polymarket.com"),
+        (WalletKind.DEPOSIT, Mode.LIVE, "POLYMAKER_RELAYER_API_KEY"),
+        (WalletKind.DEPOSIT, Mode.DRILL, '{"deployed": true}'),
     ],
 )
-def test_wallet_info_kinds(funder, signature_type, kind):
-    info = wallet_info(SIGNER, funder, signature_type)
-    assert info.kind == kind
-    assert info.funder == (SIGNER if kind == "EOA" else FUNDER)
+def test_an_undeployed_wallet_fails_with_a_remedy_for_its_kind(kind, mode, remedy):
+    wallet = Wallet(FUNDER, SIGNER, kind)
+    result = check_wallet_deployed(wallet, False, mode=mode, clob_url=CLOB)
+    assert result.status is Status.FAIL and remedy in result.remedy
+    assert check_wallet_deployed(wallet, True, mode=mode, clob_url=CLOB).status is Status.OK
 
 
-def test_only_an_eoa_wallet_passes():
-    assert check_wallet(wallet_info(SIGNER, None, None)).status is Status.OK
-    safe = check_wallet(wallet_info(SIGNER, FUNDER, 2))
-    assert safe.status is Status.FAIL and FUNDER in safe.detail
+def test_an_eoa_needs_no_deployment_and_a_relayer_error_is_a_failure():
+    eoa = Wallet(SIGNER, SIGNER, WalletKind.EOA)
+    assert check_wallet_deployed(eoa, "unreachable", mode=Mode.LIVE, clob_url=CLOB).status is (
+        Status.OK
+    )
+    safe = Wallet(FUNDER, SIGNER, WalletKind.SAFE)
+    failed = check_wallet_deployed(safe, "ConnectError", mode=Mode.LIVE, clob_url=CLOB)
+    assert failed.status is Status.FAIL and "relayer_url" in failed.remedy
 
 
 def test_balance_zero_fails_with_a_mode_specific_remedy():
@@ -124,6 +139,21 @@ def test_neg_risk_approvals_are_needed_when_a_screened_market_is_neg_risk(tmp_pa
     topics = {"topics": [{"topic_id": "a", "neg_risk": False}, {"topic_id": "b", "neg_risk": True}]}
     paths.topics_filtered.write_text(json.dumps(topics))
     assert spenders_needed(paths) == {"standard", "neg-risk", "neg-risk adapter"}
+
+
+def test_exchange_v3_approval_is_needed_when_a_screened_market_is_protocol_v2(tmp_path: Path):
+    paths = resolve_paths(PathsSection(), tmp_path / "config" / "global_config.json")
+    paths.topics_filtered.parent.mkdir(parents=True)
+    ctf_token = str(10**76 + 12345 * 2**60)  # CTF ids use the bits a position id keeps clear
+    position_id = str((1 << 248) | (7 << 120))
+    topics = [
+        {"topic_id": "a", "yes_token": ctf_token},
+        {"topic_id": "b", "yes_token": position_id},
+    ]
+    paths.topics_filtered.write_text(json.dumps({"topics": topics[:1]}))
+    assert spenders_needed(paths) == {"standard"}
+    paths.topics_filtered.write_text(json.dumps({"topics": topics}))
+    assert spenders_needed(paths) == {"standard", "exchange v3"}
 
 
 def test_report_plain_lines_carry_the_fix_and_the_table_every_row():

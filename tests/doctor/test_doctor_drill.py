@@ -18,6 +18,7 @@ from polymaker.drill.server import SimOptions
 from polymaker.drill.testing import InProcessSim, in_process_sim
 from polymaker.exchange.sdk import create_secure_client, signer_address
 from polymaker.exchange.urls import ExchangeUrls
+from polymaker.exchange.wallet import WalletKind, key_wallets
 from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.integration
@@ -102,8 +103,9 @@ def test_passes_against_the_drill_exchange_and_never_prints_the_key(
     statuses = {name: row["status"] for name, row in rows(document).items()}
     assert statuses["geoblock"] == "skip"
     assert {s for n, s in statuses.items() if n != "geoblock"} == {"ok"}
-    assert address in rows(document)["wallet type"]["detail"]
-    assert "EOA" in rows(document)["wallet type"]["detail"]
+    assert rows(document)["wallet type"]["detail"] == (
+        f"wallet {address} (eoa, signature type 0), signer {address}"
+    )
     for text in (plain, json.dumps(document)):
         assert key not in text and key[2:] not in text
 
@@ -262,3 +264,42 @@ def test_starts_and_stops_its_own_drill_exchange_when_no_url_is_set(tmp_path, ca
     assert not Path(f"/proc/{pid}").exists()
     assert rows(document)["wallet key"]["detail"].startswith("none set")
     assert "50 pUSD" in rows(document)["collateral balance"]["detail"]
+
+
+@pytest.mark.parametrize("kind", [WalletKind.PROXY, WalletKind.SAFE, WalletKind.DEPOSIT])
+def test_checks_the_wallet_of_the_key_deployment_funds_and_allowances_at_the_wallet(
+    tmp_path, sim, monkeypatch, capsys, kind
+):
+    _, signer = new_key(monkeypatch)
+    wallet = next(a for a, k in key_wallets(signer).items() if k is kind)
+    monkeypatch.setenv("POLYMAKER_WALLET_ADDRESS", wallet)
+    code, document = doctor(capsys, *drill_args(tmp_path, sim))
+    found = rows(document)
+    assert found["wallet type"]["detail"] == (
+        f"wallet {wallet} ({kind.value}, signature type {kind.signature_type}), signer {signer}"
+    )
+    if kind is WalletKind.DEPOSIT:  # not deployed until the supervisor deploys it
+        assert code == 1 and found["wallet deployed"]["status"] == "fail"
+        assert '{"deployed": true}' in found["wallet deployed"]["remedy"]
+        assert found["collateral balance"]["status"] == "skip"
+        set_account(sim, wallet.lower(), deployed=True)
+        code, document = doctor(capsys, *drill_args(tmp_path / "again", sim))
+        found = rows(document)
+    assert code == 0, found
+    assert found["wallet deployed"]["status"] == "ok"
+    assert wallet in found["collateral balance"]["detail"]
+    set_account(sim, wallet.lower(), allowance=False)
+    code, document = doctor(capsys, *drill_args(tmp_path / "third", sim))
+    assert code == 1 and wallet in rows(document)["allowances"]["remedy"]
+
+
+def test_an_address_that_is_none_of_the_keys_wallets_fails_with_the_kinds_tried(
+    tmp_path, sim, monkeypatch, capsys
+):
+    new_key(monkeypatch)
+    monkeypatch.setenv("POLYMAKER_WALLET_ADDRESS", "0x" + "12" * 20)
+    code, document = doctor(capsys, *drill_args(tmp_path, sim))
+    wallet_row = rows(document)["wallet type"]
+    assert code == 1 and wallet_row["status"] == "fail"
+    assert "eoa, proxy, safe, deposit wallet" in wallet_row["detail"]
+    assert rows(document)["credentials"]["status"] == "skip"

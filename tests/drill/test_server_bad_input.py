@@ -170,6 +170,10 @@ def test_sim_command_writes_url_file_and_stops_on_sigterm(tmp_path) -> None:
             "data_url",
             "ws_market_url",
             "ws_user_url",
+            "relayer_url",
         }
+        assert httpx.get(
+            urls.relayer + "/deployed", params={"address": "0x" + "1" * 40}
+        ).json() == {"deployed": False}
     assert not (tmp_path / "sim_urls.json").exists()
     assert "drill exchange stopping" in (tmp_path / "sim.log").read_text()

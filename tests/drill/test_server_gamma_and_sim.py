@@ -122,8 +122,12 @@ def test_sim_account_controls(sim) -> None:
     clob = sim.urls.clob_url
     client = create_secure_client(Account.create().key.hex(), sim.urls)
     address = client.wallet.lower()
+    # An account is funded when it is first used, not when its key authenticates.
+    assert httpx.get(f"{clob}/_sim/accounts", params={"address": address}).json() == []
+    assert client.get_balance_allowance(asset_type="COLLATERAL").balance == 10_000_000_000
     accounts = httpx.get(f"{clob}/_sim/accounts", params={"address": address}).json()
     assert accounts[0]["balance"] == "10000" and accounts[0]["api_keys"] == [client.credentials.key]
+    assert accounts[0]["wallet_type"] == "eoa" and accounts[0]["owner"] == address
     httpx.post(f"{clob}/_sim/accounts/{address}", json={"balance": "12.5", "closed_only": True})
     assert client.get_balance_allowance(asset_type="COLLATERAL").balance == 12_500_000
     assert client.get_closed_only_mode() is True

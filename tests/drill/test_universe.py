@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
+from polymarket._internal.protocol import is_v2_position_id
 
 from polymaker.drill.universe import MarketSpecError, Universe
 from tests.conftest import load_fixture
@@ -74,9 +75,12 @@ def test_every_market_has_the_keys_and_json_types_all_gamma_fixtures_share(unive
 def test_market_wire_values_follow_gamma_conventions(universe):
     for market in universe.markets[:200]:
         doc = market.gamma()
-        yes, no = json.loads(doc["clobTokenIds"])
-        assert (yes, no) == (market.yes_token, market.no_token)
-        assert re.fullmatch(r"[1-9]\d{76}", yes) and re.fullmatch(r"[1-9]\d{76}", no)
+        clob_ids, position_ids = json.loads(doc["clobTokenIds"]), doc["positionIds"]
+        assert doc["version"] == market.version
+        assert all(re.fullmatch(r"[1-9]\d{76}", t) for t in clob_ids)
+        assert all(is_v2_position_id(p) for p in position_ids)
+        traded = position_ids if market.version == "v2" else clob_ids
+        assert tuple(traded) == (market.yes_token, market.no_token)
         assert re.fullmatch(r"0x[0-9a-f]{64}", doc["conditionId"])
         assert json.loads(doc["outcomes"]) == ["Yes", "No"]
         prices = [Decimal(p) for p in json.loads(doc["outcomePrices"])]

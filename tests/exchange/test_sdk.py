@@ -76,6 +76,10 @@ def test_url_file_loads_and_rejects_bad_schemes(tmp_path) -> None:
     with pytest.raises(ConfigError, match="ws_user_url"):
         ExchangeUrls.from_file(bad)
     extra = tmp_path / "extra.json"
-    extra.write_text(json.dumps({**DRILL.model_dump(), "relayer_url": "http://x"}))
-    with pytest.raises(ConfigError, match="relayer_url"):
+    extra.write_text(json.dumps({**DRILL.model_dump(), "rpc_url": "http://x"}))
+    with pytest.raises(ConfigError, match="rpc_url"):
         ExchangeUrls.from_file(extra)
+    relayer = tmp_path / "relayer.json"
+    relayer.write_text(json.dumps({**DRILL.model_dump(), "relayer_url": "http://x/"}))
+    assert ExchangeUrls.from_file(relayer).relayer == "http://x"
+    assert DRILL.relayer is None  # a drill exchange without one: no production fallback

@@ -27,7 +27,6 @@ import pytest
 from eth_account import Account
 
 from polymaker.drill.server import SimOptions
-from polymaker.drill.simulator import HOUSE_MAKER, HOUSE_TAKER
 from polymaker.drill.testing import InProcessSim, in_process_sim
 from polymaker.exchange.sdk import create_secure_client
 from polymaker.worker.handoff import Handoff, spare_argv
@@ -75,8 +74,13 @@ class Drill:
     def __post_init__(self) -> None:
         self.http = httpx.Client(base_url=self.sim.urls.clob_url, timeout=10)
 
-    def quiet_market(self, *, end_in_s: float = 3600, tick: str = "0.01") -> QuietMarket:
-        """Create a market, then stop the simulator from trading it and clear its ladder."""
+    def quiet_market(
+        self, *, end_in_s: float = 3600, tick: str = "0.01", version: str = "v1"
+    ) -> QuietMarket:
+        """Create a market, then stop the simulator from trading it and clear its ladder.
+
+        ``version="v2"`` lists it under Protocol V2: it trades its ``positionIds``.
+        """
         end = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + end_in_s))
         body = {
             "question": f"Quiet test market {time.monotonic_ns()}?",
@@ -84,21 +88,15 @@ class Drill:
             "yes_price": 0.6,
             "volume": 50000,
             "tick_size": tick,
+            "version": version,
         }
         answer = self.http.post("/_sim/markets", json=body)
         answer.raise_for_status()
         gamma = answer.json()
-        yes, no = json.loads(gamma["clobTokenIds"])
+        assert gamma["version"] == version
+        yes, no = gamma["positionIds"] if version == "v2" else json.loads(gamma["clobTokenIds"])
         condition_id = gamma["conditionId"]
-
-        def silence() -> None:
-            venue = self.sim.venue
-            venue.universe.by_condition(condition_id).source = "replay"
-            for house in (HOUSE_MAKER, HOUSE_TAKER):
-                venue.engine.cancel_where(house, venue.now_ms(), condition_id=condition_id)
-            venue.flush()
-
-        self.sim.call(silence)
+        self.sim.silence(condition_id)
         return QuietMarket(condition_id, yes, no, gamma["slug"], gamma["endDate"], Decimal(tick))
 
     def open_orders(self, **query: str) -> list[dict[str, Any]]:

@@ -21,13 +21,15 @@ from pathlib import Path
 
 from polymarket import AsyncSecureClient
 from polymarket import errors as sdk_errors
+from polymarket.auth import RelayerApiKey
 
 from polymaker.config.global_config import OrderHeartbeatSection
 from polymaker.exchange.heartbeat import OrderHeartbeat
 from polymaker.exchange.sdk import create_async_secure_client
 from polymaker.exchange.secrets import ApiCredentials, PrivateKey, RedactingFilter
-from polymaker.exchange.trading import translate_sdk_error
+from polymaker.exchange.trading import translate_sdk_error, wallet_not_ready
 from polymaker.exchange.urls import ExchangeUrls
+from polymaker.exchange.wallet import Wallet
 from polymaker.files import atomic_write_json
 
 log = logging.getLogger("polymaker.autorun")
@@ -67,6 +69,8 @@ async def open_account(
     given: ApiCredentials | None,
     urls: ExchangeUrls,
     *,
+    wallet: Wallet | None = None,
+    relayer_key: RelayerApiKey | None = None,
     data_dir: Path,
     heartbeat: OrderHeartbeatSection,
     redactor: RedactingFilter | None,
@@ -80,8 +84,14 @@ async def open_account(
         redactor.register(*given.values())
     try:
         client = await create_async_secure_client(
-            key.reveal(), urls, credentials=None if given is None else given.to_sdk()
+            key.reveal(),
+            urls,
+            wallet=wallet,
+            credentials=None if given is None else given.to_sdk(),
+            relayer_key=relayer_key,
         )
+    except sdk_errors.UserInputError as error:  # e.g. a wallet that is not deployed
+        raise wallet_not_ready(error, wallet) from error
     except sdk_errors.PolymarketError as error:
         raise translate_sdk_error(error, f"{urls.clob_url} authenticate") from error
     sdk_creds = client.credentials

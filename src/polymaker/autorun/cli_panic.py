@@ -53,7 +53,7 @@ from polymaker.config.global_config import (
     resolve_paths,
 )
 from polymaker.errors import ConfigError, ControlError, TransportError
-from polymaker.exchange.sdk import create_async_secure_client
+from polymaker.exchange.sdk import create_async_secure_client, signer_address
 from polymaker.exchange.secrets import (
     ENV_KEY_FILE,
     ENV_PRIVATE_KEY,
@@ -64,6 +64,7 @@ from polymaker.exchange.secrets import (
 )
 from polymaker.exchange.trading import translate_sdk_error
 from polymaker.exchange.urls import ExchangeUrls
+from polymaker.exchange.wallet import Wallet, classify_wallet, configured_wallet_address
 
 SUPERVISOR_WAIT_S = 15.0  # the supervisor's panic takes ~PANIC_TIMEOUT_S at worst
 KILL_WAIT_S = 5.0  # the kernel only needs to tear killed workers down
@@ -77,6 +78,7 @@ class _Target:
     credentials: ApiCredentials | None
     urls: ExchangeUrls
     embedded: bool
+    wallet: Wallet
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -185,7 +187,9 @@ def _target(
         raise ConfigError(
             f"panic in live mode needs the wallet key: set {ENV_PRIVATE_KEY} or {ENV_KEY_FILE}"
         )
-    return _Target(key, load_api_credentials(environ), urls, embedded)
+    address, source = configured_wallet_address(config.wallet_address, environ)
+    wallet = classify_wallet(signer_address(key.reveal()), address, source=source)
+    return _Target(key, load_api_credentials(environ), urls, embedded, wallet)
 
 
 async def _cancel(target: _Target) -> PanicReport | None:
@@ -193,7 +197,7 @@ async def _cancel(target: _Target) -> PanicReport | None:
     creds = None if target.credentials is None else target.credentials.to_sdk()
     try:
         client = await create_async_secure_client(
-            target.key.reveal(), target.urls, credentials=creds
+            target.key.reveal(), target.urls, wallet=target.wallet, credentials=creds
         )
     except sdk_errors.PolymarketError as error:
         failure = translate_sdk_error(error, f"{target.urls.clob_url} authenticate")

@@ -100,6 +100,7 @@ def build_params(
     urls: ExchangeUrls,
     paths: ResolvedPaths,
     ratelimit_fraction: float = DEFAULT_FRACTION,
+    wallet_address: str | None = None,
     overrides: Mapping[str, Any] | None = None,
     overrides_file: Path | str | None = None,
 ) -> WorkerParams:
@@ -135,6 +136,7 @@ def build_params(
         "log_file": str(paths.topic_log(details.topic_id)),
         "ratelimit_dir": str(ratelimit_dir(paths)),
         "ratelimit_fraction": ratelimit_fraction,
+        "wallet_address": wallet_address,
         "strategy": strategy.model_dump(mode="json", exclude_none=True),
     }
     return parse_worker_params(document, file=paths.params_file(details.topic_id))

@@ -64,13 +64,28 @@ def status_row(supervisor: Supervisor, entry: LedgerEntry) -> dict[str, Any]:
 
 
 def status_document(supervisor: Supervisor) -> dict[str, Any]:
-    """The ``status`` reply: ``{"mode", "paused", "topics": [...]}``."""
+    """The ``status`` reply: ``{"mode", "paused", "account", "topics": [...]}``."""
     ledger = supervisor.ledger
     entries = [] if ledger is None else list(ledger.entries().values())
     return {
         "mode": str(supervisor.mode),
         "paused": supervisor.paused,
+        "account": account_document(supervisor),
         "topics": [status_row(supervisor, entry) for entry in entries],
+    }
+
+
+def account_document(supervisor: Supervisor) -> dict[str, Any] | None:
+    """Who trades: the wallet, its kind and signature type, and the signer (None in paper)."""
+    wallet = None if supervisor.key is None else supervisor.key.wallet
+    if wallet is None:
+        return None
+    return {
+        "wallet": wallet.address,
+        "wallet_type": wallet.kind.value,
+        "signature_type": wallet.signature_type,
+        "signer": wallet.signer,
+        "description": wallet.describe(),
     }
 
 
@@ -116,6 +131,7 @@ def run_state_document(supervisor: Supervisor) -> dict[str, Any]:
         "max_concurrent_workers": supervisor.cap,
         "topics_poll_sec": supervisor.poll_s,
         "exchange": None if supervisor.urls is None else supervisor.urls.model_dump(),
+        "account": account_document(supervisor),
         "embedded_exchange": embedded,
         "queue": [] if ledger is None else list(ledger.queue),
         "limits": supervisor.guard.summary(),

@@ -49,6 +49,7 @@ def start_topic(supervisor: Supervisor, topic: str) -> None:
             urls=supervisor.urls,
             paths=paths,
             ratelimit_fraction=supervisor.config.ratelimit_fraction,
+            wallet_address=supervisor.key.wallet_address,
             **drill_overrides(supervisor),
         )
     except ConfigError as error:

@@ -58,6 +58,8 @@ async def start_exchange(supervisor: Supervisor, previous: dict[str, Any]) -> No
             key.key,
             key.credentials,
             configured,
+            wallet=key.wallet,
+            relayer_key=key.relayer_key,
             data_dir=supervisor.paths.data_dir,
             heartbeat=supervisor.config.order_heartbeat,
             redactor=supervisor.options.redactor,
@@ -68,7 +70,9 @@ async def start_exchange(supervisor: Supervisor, previous: dict[str, Any]) -> No
             credentials=account.credentials,
             extra_env={**key.extra_env, ENV_CREDS_FILE: str(account.creds_file)},
         )
-        supervisor.sweeper = Sweeper.for_key(key.key, configured, account.credentials)
+        supervisor.sweeper = Sweeper.for_key(
+            key.key, configured, account.credentials, wallet=key.wallet
+        )
         await supervisor.sweeper.connect()
     log.info("exchange: %s", configured.clob_url)
 

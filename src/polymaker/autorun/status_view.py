@@ -107,6 +107,9 @@ def print_status(document: Mapping[str, Any], out: TextIO) -> None:
     """Print the table and a summary line to ``out``."""
     console = Console(file=out, width=max(Console(file=out).width, 120))
     console.print(build_table(document))
+    account = document.get("account")
+    if isinstance(account, dict) and account.get("description"):
+        console.print(escape(str(account["description"])))
     console.print(summary(document))
 
 

@@ -122,6 +122,15 @@ class Supervisor:
         self._last_snapshot = 0.0
         self._last_summary = ""
 
+    def _register_secrets(self, key: WorkerKey) -> None:
+        """Keep the key and the relayer key out of every log line from here on."""
+        if self.options.redactor is None:
+            return
+        if key.key is not None:
+            self.options.redactor.register(key.key.reveal())
+        if key.relayer_key is not None:
+            self.options.redactor.register(key.relayer_key.key)
+
     # ---- start-up -------------------------------------------------------------------------
 
     async def run(self) -> int:
@@ -134,10 +143,13 @@ class Supervisor:
                 self.paused = True
                 log.warning("launching stays paused (%s): run resume to launch again", why)
             self._install_signals()  # from here on, SIGINT/SIGTERM mean an orderly exit
-            self.key = worker_key(self.mode, self.paths.data_dir)
-            if self.key.key is not None and self.options.redactor is not None:
-                self.options.redactor.register(self.key.key.reveal())
+            self.key = worker_key(
+                self.mode, self.paths.data_dir, wallet_address=self.config.wallet_address
+            )
+            self._register_secrets(self.key)
             log.info("supervisor pid %d, key: %s", os.getpid(), self.key.source)
+            if self.key.wallet is not None:
+                log.info("account: %s", self.key.wallet.describe())
             previous = recovery.read_run_state(self.paths.run_state)
             try:
                 await start_exchange(self, previous)

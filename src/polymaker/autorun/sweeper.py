@@ -20,6 +20,7 @@ from polymaker.errors import PolymakerError
 from polymaker.exchange.secrets import ApiCredentials, PrivateKey
 from polymaker.exchange.trading import Trading, open_trading
 from polymaker.exchange.urls import ExchangeUrls
+from polymaker.exchange.wallet import Wallet
 
 log = logging.getLogger("polymaker.autorun.sweeper")
 
@@ -65,13 +66,18 @@ class Sweeper:
 
     @classmethod
     def for_key(
-        cls, key: PrivateKey, urls: ExchangeUrls, credentials: ApiCredentials | None
+        cls,
+        key: PrivateKey,
+        urls: ExchangeUrls,
+        credentials: ApiCredentials | None,
+        *,
+        wallet: Wallet | None = None,
     ) -> Sweeper:
-        """A sweeper trading as ``key`` on ``urls`` (the workers' own account)."""
+        """A sweeper trading as ``key`` for ``wallet`` on ``urls`` (the workers' own account)."""
 
         async def opener() -> Trading:
             sdk_creds = None if credentials is None else credentials.to_sdk()
-            return await open_trading(key.reveal(), urls, credentials=sdk_creds)
+            return await open_trading(key.reveal(), urls, wallet=wallet, credentials=sdk_creds)
 
         return cls(opener)
 

@@ -31,6 +31,7 @@ from polymaker.config._types import ConfigPath, expand_user
 from polymaker.errors import ConfigError
 from polymaker.exchange.ratelimit import DEFAULT_FRACTION
 from polymaker.exchange.urls import HTTP_SCHEMES, WS_SCHEMES, ExchangeUrls, checked_url
+from polymaker.exchange.wallet import checksummed_address
 
 DEFAULT_GLOBAL_CONFIG = Path("config/global_config.json")
 MAX_USDC = Decimal("1e9")
@@ -63,10 +64,12 @@ Usdc = Annotated[
 
 
 class ExchangeSection(ConfigModel):
-    """The five exchange endpoints; all null in drill mode = start an embedded drill exchange.
+    """The exchange endpoints; all null in drill mode = start an embedded drill exchange.
 
     gamma_url, clob_url, data_url: http(s) base URLs. ws_market_url, ws_user_url: complete
     ws(s) URLs (``.../ws/market``, ``.../ws/user``). Either all five are set or none.
+    relayer_url: the relayer for proxy, Safe and deposit wallets (optional: null = Polymarket's
+    relayer when the five are Polymarket's, else none, which only a plain EOA account can use).
     """
 
     gamma_url: str | None = None
@@ -74,8 +77,9 @@ class ExchangeSection(ConfigModel):
     data_url: str | None = None
     ws_market_url: str | None = None
     ws_user_url: str | None = None
+    relayer_url: str | None = None
 
-    @field_validator("gamma_url", "clob_url", "data_url")
+    @field_validator("gamma_url", "clob_url", "data_url", "relayer_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         return None if value is None else checked_url(value, HTTP_SCHEMES).rstrip("/")
@@ -87,9 +91,12 @@ class ExchangeSection(ConfigModel):
 
     @model_validator(mode="after")
     def _all_or_none(self) -> ExchangeSection:
-        missing = [name for name, value in self.model_dump().items() if value is None]
+        five = self.model_dump(exclude={"relayer_url"})
+        missing = [name for name, value in five.items() if value is None]
         if missing and len(missing) < 5:
             raise ValueError(f"set all five URLs or none; missing: {', '.join(missing)}")
+        if len(missing) == 5 and self.relayer_url is not None:
+            raise ValueError("relayer_url is set but the five URLs are null; set them too")
         return self
 
     @property
@@ -205,6 +212,9 @@ class GlobalConfig(ConfigModel):
     """The whole of ``config/global_config.json`` (documented key by key in docs/configuration.md).
 
     mode: drill | paper | live (live also needs ``--mode live``). exchange: endpoints (above).
+    wallet_address: the wallet that holds the funds and positions: null = the key's own
+    address (a plain EOA); else the key's proxy wallet, Safe or deposit wallet, classified from
+    the key at start (``exchange.wallet``; ``POLYMAKER_WALLET_ADDRESS`` overrides it).
     max_concurrent_workers: cap on worker processes alive at once (spares not counted).
     spare_workers: idle, already-imported workers kept ready so a new market starts at once.
     topics_poll_sec: screening period. stop_timeout_s: SIGTERM -> SIGKILL delay.
@@ -223,6 +233,7 @@ class GlobalConfig(ConfigModel):
     """
 
     mode: Mode = Mode.DRILL
+    wallet_address: str | None = None
     exchange: ExchangeSection = ExchangeSection()
     max_concurrent_workers: StrictInt = Field(default=3, ge=1, le=200)
     spare_workers: StrictInt = Field(default=1, ge=0, le=8)
@@ -245,6 +256,11 @@ class GlobalConfig(ConfigModel):
     log_backups: StrictInt = Field(default=5, ge=0, le=100)
     drill: DrillSection = DrillSection()
     status_interval_s: Seconds = Field(default=5.0, ge=0.5, le=3600)
+
+    @field_validator("wallet_address")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        return None if value is None else checksummed_address(value)
 
     @field_validator("exchange")
     @classmethod

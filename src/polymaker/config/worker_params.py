@@ -23,6 +23,7 @@ from polymaker.config.strategy import StrategyParams
 from polymaker.errors import ConfigError
 from polymaker.exchange.ratelimit import DEFAULT_FRACTION
 from polymaker.exchange.urls import ExchangeUrls
+from polymaker.exchange.wallet import checksummed_address
 
 TICK_SIZES: frozenset[Decimal] = frozenset(
     Decimal(tick) for tick in ("0.1", "0.01", "0.005", "0.0025", "0.001", "0.0001")
@@ -69,6 +70,9 @@ class WorkerParams(ConfigModel):
     ratelimit_dir: the account's shared request budget (``exchange.ratelimit``; the
         supervisor passes ``data/ratelimit``); null = no client-side rate limit.
     ratelimit_fraction: share of the venue's documented limits that budget allows.
+    wallet_address: the account's wallet (proxy, Safe or deposit wallet of the key; null = the
+        key's own address); orders are made by it, and the worker classifies it from the key
+        at start (docs/accounts.md). In paper mode it names the simulated account.
     """
 
     topic_id: str = Field(min_length=1, max_length=200)
@@ -91,6 +95,7 @@ class WorkerParams(ConfigModel):
     paper_ledger_file: ConfigPath | None = None
     ratelimit_dir: ConfigPath | None = None
     ratelimit_fraction: float = Field(default=DEFAULT_FRACTION, gt=0, le=1, allow_inf_nan=False)
+    wallet_address: str | None = None
 
     @field_validator("topic_id")
     @classmethod
@@ -117,6 +122,11 @@ class WorkerParams(ConfigModel):
                 f"({value.production_urls[0]})"
             )
         return value
+
+    @field_validator("wallet_address")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        return None if value is None else checksummed_address(value)
 
     @field_validator("end_time")
     @classmethod

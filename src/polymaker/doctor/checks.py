@@ -13,6 +13,9 @@ from decimal import Decimal
 from enum import StrEnum
 
 from polymaker.config.global_config import Mode
+from polymaker.errors import ConfigError
+from polymaker.exchange.secrets import ENV_RELAYER_API_KEY, ENV_RELAYER_API_KEY_ADDRESS
+from polymaker.exchange.wallet import ENV_WALLET_ADDRESS, Wallet, WalletKind
 
 CLOCK_WARN_S = 2.0
 CLOCK_FAIL_S = 10.0
@@ -77,40 +80,46 @@ def check_clock_skew(server_s: float, local_s: float) -> CheckResult:
     return ok("clock skew", detail)
 
 
-@dataclass(frozen=True)
-class WalletInfo:
-    """Who signs and who holds the funds. ``kind``: EOA, proxy, Safe or deposit wallet."""
-
-    kind: str
-    signer: str
-    funder: str
-
-
-_SIGNATURE_KINDS = {0: "EOA", 1: "proxy", 2: "Safe", 3: "deposit wallet"}
-
-
-def wallet_info(signer: str, funder: str | None, signature_type: int | None) -> WalletInfo:
-    """The wallet type from the configured funder address and signature type (None: EOA).
-
-    Without a funder the signer's own address holds the funds (signature type 0).
-    """
-    if funder is None or funder.lower() == signer.lower():
-        return WalletInfo("EOA", signer, signer)
-    kind = _SIGNATURE_KINDS.get(signature_type if signature_type is not None else 1, "unknown")
-    return WalletInfo(kind, signer, funder)
-
-
-def check_wallet(info: WalletInfo) -> CheckResult:
-    """Report the wallet type; only a plain EOA is supported by this build's order signing."""
-    detail = f"{info.kind}: signer {info.signer}, funds held by {info.funder}"
-    if info.kind != "EOA":
+def check_wallet_type(account: Wallet | ConfigError) -> CheckResult:
+    """The account the key trades for (``wallet_address``, classified from the key)."""
+    if isinstance(account, ConfigError):
         return fail(
             "wallet type",
-            detail,
-            "this build signs orders for a plain EOA only (signature type 0); trade from the "
-            "signer address itself",
+            account.problem,
+            f"set wallet_address (or {ENV_WALLET_ADDRESS}) to the address polymarket.com shows "
+            "for this key's account, or to null for the key's own address (docs/accounts.md)",
         )
-    return ok("wallet type", detail)
+    return ok("wallet type", account.describe())
+
+
+def check_wallet_deployed(
+    wallet: Wallet, deployed: bool | str, *, mode: Mode, clob_url: str
+) -> CheckResult:
+    """Whether the wallet contract exists (the relayer's ``/deployed``); an EOA always does.
+
+    ``deployed`` is the relayer's answer or the error text of asking it.
+    """
+    name = "wallet deployed"
+    if wallet.is_eoa:
+        return ok(name, "a plain EOA needs no wallet contract")
+    if isinstance(deployed, str):
+        return fail(name, f"cannot ask the relayer: {deployed}", "set exchange.relayer_url")
+    if deployed:
+        return ok(name, f"{wallet.kind.value} {wallet.address} is deployed")
+    detail = f"{wallet.kind.value} {wallet.address} is not deployed"
+    if mode is Mode.DRILL:
+        remedy = f'POST {clob_url}/_sim/accounts/{wallet.address} {{"deployed": true}}'
+    elif wallet.kind is WalletKind.DEPOSIT:
+        remedy = (
+            f"set {ENV_RELAYER_API_KEY} and {ENV_RELAYER_API_KEY_ADDRESS} (a relayer API key "
+            "and the address that owns it): `polymaker run` then deploys it once at start"
+        )
+    else:
+        remedy = (
+            "log in to polymarket.com once with this account (it deploys the wallet), or check "
+            "that wallet_address is your polymarket.com address"
+        )
+    return fail(name, detail, remedy)
 
 
 def check_balance(
@@ -213,15 +222,14 @@ __all__ = [
     "CLOCK_WARN_S",
     "CheckResult",
     "Status",
-    "WalletInfo",
     "check_allowances",
     "check_balance",
     "check_clock_skew",
     "check_closed_only",
     "check_geoblock",
-    "check_wallet",
+    "check_wallet_deployed",
+    "check_wallet_type",
     "fail",
     "ok",
     "skip",
-    "wallet_info",
 ]

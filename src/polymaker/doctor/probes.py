@@ -36,6 +36,7 @@ from polymaker.exchange.secrets import (
     load_private_key,
 )
 from polymaker.exchange.urls import ExchangeUrls
+from polymaker.exchange.wallet import Wallet, WalletKind
 
 PROBE_TIMEOUT_S = 5.0
 
@@ -166,14 +167,20 @@ class Account:
 
 
 async def open_account(
-    key: PrivateKey, credentials: ApiCredentials | None, urls: ExchangeUrls
+    key: PrivateKey, credentials: ApiCredentials | None, urls: ExchangeUrls, wallet: Wallet | None
 ) -> tuple[CheckResult, Account | None]:
-    """Derive (or verify the given) API credentials over L1, as the worker does at start."""
+    """Derive (or verify the given) API credentials over L1, as the worker does at start.
+
+    ``wallet`` None: a client for the key's own address (the credentials are the key's).
+    """
     address = signer_address(key.reveal())
     given = credentials is not None
     try:
         client = await create_async_secure_client(
-            key.reveal(), urls, credentials=None if credentials is None else credentials.to_sdk()
+            key.reveal(),
+            urls,
+            wallet=wallet,
+            credentials=None if credentials is None else credentials.to_sdk(),
         )
     except sdk_errors.RequestRejectedError as error:
         if given:
@@ -186,7 +193,7 @@ async def open_account(
     except (sdk_errors.TransportError, sdk_errors.PolymarketError) as error:
         detail = f"cannot authenticate at {urls.clob_url}: {type(error).__name__}"
         return fail("credentials", detail, "check the CLOB reachability row"), None
-    account = Account(client, address)
+    account = Account(client, str(client.wallet))
     if credentials is not None and client.credentials.key != credentials.key:
         # The SDK silently derives new credentials when the given ones are not active.
         await client.close()
@@ -194,6 +201,38 @@ async def open_account(
         return fail("credentials", detail, _foreign_creds_remedy(address)), None
     how = "given credentials accepted" if given else "API credentials derived"
     return ok("credentials", f"{how} for {address}"), account
+
+
+async def open_wallet(
+    key: PrivateKey, account: Account, urls: ExchangeUrls, wallet: Wallet
+) -> Account | str:
+    """A client acting for ``wallet`` with the credentials ``account`` checked, or why not."""
+    try:
+        client = await create_async_secure_client(
+            key.reveal(), urls, wallet=wallet, credentials=account.client.credentials
+        )
+    except sdk_errors.PolymarketError as error:
+        return f"cannot act for {wallet.address}: {type(error).__name__}: {error}"
+    return Account(client, wallet.address)
+
+
+async def read_deployed(
+    client: httpx.AsyncClient, relayer_url: str | None, wallet: Wallet
+) -> bool | str:
+    """The relayer's ``GET /deployed`` for the wallet, or the error text (an EOA: True)."""
+    if wallet.is_eoa:
+        return True
+    if relayer_url is None:
+        return "no relayer: exchange.relayer_url is not set"
+    kind = {WalletKind.PROXY: "PROXY", WalletKind.SAFE: "SAFE", WalletKind.DEPOSIT: "WALLET"}
+    query = {"address": wallet.address, "type": kind[wallet.kind]}
+    try:
+        answer = await client.get(f"{relayer_url}/deployed", params=query, timeout=PROBE_TIMEOUT_S)
+        answer.raise_for_status()
+        deployed = answer.json().get("deployed")
+    except (httpx.HTTPError, ValueError, AttributeError) as error:
+        return f"{type(error).__name__}: {error}"
+    return deployed if isinstance(deployed, bool) else f"unexpected answer {answer.text[:80]!r}"
 
 
 async def read_collateral(account: Account) -> tuple[int, dict[str, int]] | str:
@@ -218,9 +257,11 @@ __all__ = [
     "KeyFacts",
     "load_key",
     "open_account",
+    "open_wallet",
     "probe_http",
     "probe_ws",
     "read_closed_only",
     "read_collateral",
+    "read_deployed",
     "server_seconds",
 ]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 import httpx
 from polymarket._internal.environment import PRODUCTION_CONFIG
+from polymarket._internal.protocol import is_v2_position_id
 
 from polymaker.config.global_config import GlobalConfig, Mode, ResolvedPaths
 from polymaker.doctor import probes
@@ -25,17 +26,20 @@ from polymaker.doctor.checks import (
     check_clock_skew,
     check_closed_only,
     check_geoblock,
-    check_wallet,
+    check_wallet_deployed,
+    check_wallet_type,
     fail,
     skip,
-    wallet_info,
 )
-from polymaker.errors import StateFileError
+from polymaker.errors import ConfigError, StateFileError
+from polymaker.exchange.sdk import signer_address
 from polymaker.exchange.secrets import RedactingFilter
 from polymaker.exchange.urls import ExchangeUrls
+from polymaker.exchange.wallet import classify_wallet, configured_wallet_address
 from polymaker.files import read_json_file
 
 GEOBLOCK_URL = "https://polymarket.com/api/geoblock"
+_READS = ("collateral balance", "allowances", "closed-only")
 _TRADING = frozenset({Mode.DRILL, Mode.LIVE})
 _ALL = frozenset(Mode)
 # Which modes need each check to pass (anything else is reported as a warning).
@@ -49,8 +53,9 @@ NEEDED: Mapping[str, frozenset[Mode]] = {
     "ws market": _ALL,
     "ws user": _TRADING,
     "clock skew": _TRADING,
-    "credentials": _TRADING,
     "wallet type": _TRADING,
+    "wallet deployed": _TRADING,
+    "credentials": _TRADING,
     "collateral balance": _TRADING,
     "allowances": _TRADING,
     "closed-only": _TRADING,
@@ -60,6 +65,7 @@ SPENDERS: Mapping[str, str] = {
     "standard": PRODUCTION_CONFIG.standard_exchange,
     "neg-risk": PRODUCTION_CONFIG.neg_risk_exchange,
     "neg-risk adapter": PRODUCTION_CONFIG.neg_risk_adapter,
+    "exchange v3": PRODUCTION_CONFIG.exchange_v3,
 }
 
 
@@ -87,15 +93,19 @@ def exit_code(results: list[CheckResult]) -> int:
 
 
 def spenders_needed(paths: ResolvedPaths) -> set[str]:
-    """Approvals the screened markets need: standard always, neg-risk if any market is."""
+    """Approvals the screened markets need: standard always, neg-risk if any market is, and
+    ExchangeV3 if any is a Protocol V2 market (its tokens are position ids)."""
     needed = {"standard"}
     try:
         document = read_json_file(paths.topics_filtered) if paths.topics_filtered.exists() else {}
     except StateFileError:
         return needed
     topics = document.get("topics", []) if isinstance(document, dict) else []
-    if any(isinstance(t, dict) and t.get("neg_risk") is True for t in topics):
+    topics = [t for t in topics if isinstance(t, dict)]
+    if any(t.get("neg_risk") is True for t in topics):
         needed |= {"neg-risk", "neg-risk adapter"}
+    if any(is_v2_position_id(str(t.get("yes_token", ""))) for t in topics):
+        needed.add("exchange v3")
     return needed
 
 
@@ -128,24 +138,54 @@ async def _endpoints(run: DoctorRun, client: httpx.AsyncClient) -> list[CheckRes
     return results
 
 
-async def _account(run: DoctorRun, key: probes.KeyFacts) -> list[CheckResult]:
-    names = ("credentials", "wallet type", "collateral balance", "allowances", "closed-only")
+async def _account(
+    run: DoctorRun, key: probes.KeyFacts, client: httpx.AsyncClient
+) -> list[CheckResult]:
+    """Wallet type, credentials (the key's), deployment, then the wallet's own reads.
+
+    Credentials come before the deployment question: they belong to the key whatever the
+    wallet, and the relayer is asked about a wallet only once its key is known.
+    """
+    names = ("wallet type", "credentials", "wallet deployed", *_READS)
     if run.mode is Mode.PAPER:
         return [skip(name, "paper mode places no real orders") for name in names]
     if key.key is None:
         return [skip(name, "needs a usable wallet key") for name in names]
-    result, account = await probes.open_account(key.key, key.credentials, run.urls)
-    if account is None:
-        return [result, *(skip(name, "needs credentials") for name in names[1:])]
+    address, source = configured_wallet_address(run.config.wallet_address, run.environ)
     try:
-        return [result, *(await _account_reads(run, account))]
+        wallet = classify_wallet(signer_address(key.key.reveal()), address, source=source)
+    except ConfigError as error:
+        return [
+            check_wallet_type(error),
+            *(skip(n, "needs a wallet of the key") for n in names[1:]),
+        ]
+    results = [check_wallet_type(wallet)]
+    credentials, account = await probes.open_account(key.key, key.credentials, run.urls, None)
+    results.append(credentials)
+    if account is None:
+        return [*results, *(skip(name, "needs credentials") for name in names[2:])]
+    deployed = await probes.read_deployed(client, run.urls.relayer, wallet)
+    results.append(
+        check_wallet_deployed(wallet, deployed, mode=run.mode, clob_url=run.urls.clob_url)
+    )
+    if deployed is not True:
+        await account.client.close()
+        return [*results, *(skip(name, "needs a deployed wallet") for name in _READS)]
+    if not wallet.is_eoa:
+        await account.client.close()
+        opened = await probes.open_wallet(key.key, account, run.urls, wallet)
+        if isinstance(opened, str):
+            return [*results, *(fail(name, opened, "see docs/accounts.md") for name in _READS)]
+        account = opened
+    try:
+        return [*results, *(await _account_reads(run, account))]
     finally:
         await account.client.close()
 
 
 async def _account_reads(run: DoctorRun, account: probes.Account) -> list[CheckResult]:
-    # The global config has no funder/signature-type setting yet: the signer holds the funds.
-    results = [check_wallet(wallet_info(account.address, None, None))]
+    """Funds, approvals and the closed-only flag, all at the wallet."""
+    results: list[CheckResult] = []
     collateral = await probes.read_collateral(account)
     if isinstance(collateral, str):
         error = fail("collateral balance", collateral, "check the CLOB reachability row")
@@ -200,7 +240,7 @@ async def run_checks(
     results = [key.result]
     async with httpx.AsyncClient(transport=transport, follow_redirects=True) as client:
         results += await _endpoints(run, client)
-        results += await _account(run, key)
+        results += await _account(run, key, client)
         results.append(await _geoblock(run, client))
     return [
         replace(r, detail=redactor.redact(r.detail), remedy=redactor.redact(r.remedy))

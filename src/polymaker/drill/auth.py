@@ -222,7 +222,12 @@ class SignedOrderFields:
 
 def order_digest(order: SignedOrderFields, domain_separator: bytes) -> bytes:
     """EIP-712 digest of the 11-field V2 ``Order`` struct; its hex is the venue's order id."""
-    struct = keccak(
+    return keccak(b"\x19\x01" + domain_separator + order_struct_hash(order))
+
+
+def order_struct_hash(order: SignedOrderFields) -> bytes:
+    """EIP-712 ``hashStruct`` of the order (also the ``contentsHash`` of an ERC-7739 wrap)."""
+    return keccak(
         _ORDER_TYPE
         + _word(order.salt)
         + _address_word(order.maker)
@@ -236,7 +241,6 @@ def order_digest(order: SignedOrderFields, domain_separator: bytes) -> bytes:
         + order.metadata
         + order.builder
     )
-    return keccak(b"\x19\x01" + domain_separator + struct)
 
 
 class OrderPayloadError(ValueError):

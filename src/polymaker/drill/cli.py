@@ -1,7 +1,8 @@
 """``polymaker sim``: run the drill exchange on loopback until SIGTERM/SIGINT.
 
-Writes the five endpoint URLs as JSON to ``--url-file`` (atomically) once every port listens;
-a reader that sees the file can connect. Bad arguments exit 2 with a message naming the flag.
+Writes the endpoint URLs (the five and ``relayer_url``) as JSON to ``--url-file``
+(atomically) once every port listens; a reader that sees the file can connect. Bad arguments
+exit 2 with a message naming the flag.
 """
 
 from __future__ import annotations

@@ -43,14 +43,19 @@ async def list_orders(request: web.Request) -> web.Response:
 
 def _account_doc(venue: Any, address: str) -> dict[str, Any]:
     account = venue.ledger.ensure(address)
+    owner = venue.wallets.owner_of(address)
+    kind = venue.wallets.kind_of(address)
     return {
         "address": address,
+        "wallet_type": None if kind is None else kind.value,
+        "owner": owner,
+        "deployed": venue.wallets.is_deployed(address),
         "balance": fmt(account.cash),
         "available": fmt(account.available),
         "allowance": account.allowance,
         "closed_only": account.closed_only,
         "positions": {t: fmt(s) for t, s in venue.ledger.positions(address).items()},
-        "api_keys": [k for k, c in venue.keys.items() if c.address == address],
+        "api_keys": [k for k, c in venue.keys.items() if c.address == (owner or address)],
         "user": address in venue.user_addresses,
     }
 
@@ -64,14 +69,27 @@ async def list_accounts(request: web.Request) -> web.Response:
 
 
 async def set_account(request: web.Request) -> web.Response:
-    """POST /_sim/accounts/{address} {"balance"?, "allowance"?, "closed_only"?}."""
+    """POST /_sim/accounts/{address} {"balance"?, "allowance"?, "closed_only"?, "deployed"?}.
+
+    ``deployed`` deploys or removes a wallet of a key the drill has seen (a proxy or Safe
+    without its contract, or a deposit wallet deployed without the relayer).
+    """
     venue = _venue(request)
     address = request.match_info["address"].lower()
     if len(address) != 42 or not address.startswith("0x"):
         raise ApiError(400, "address must be a 0x address")
     body = await read_json(request)
-    if not isinstance(body, dict) or not body.keys() <= {"balance", "allowance", "closed_only"}:
-        raise ApiError(400, "body must be an object with balance, allowance and/or closed_only")
+    known = {"balance", "allowance", "closed_only", "deployed"}
+    if not isinstance(body, dict) or not body.keys() <= known:
+        raise ApiError(
+            400, "body must be an object with balance, allowance, closed_only and/or deployed"
+        )
+    if "deployed" in body:
+        if not isinstance(body["deployed"], bool):
+            raise ApiError(400, "deployed must be true or false")
+        if venue.wallets.kind_of(address) is None:
+            raise ApiError(400, "deployed: not a wallet of a key the drill has seen")
+        venue.wallets.set_deployed(address, body["deployed"])
     if "balance" in body:
         try:
             amount = Decimal(str(body["balance"]))

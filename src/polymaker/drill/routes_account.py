@@ -1,7 +1,9 @@
 """CLOB authenticated account routes: open orders, trades, balances, heartbeats, closed-only.
 
-Everything here is L2-authenticated and scoped to the caller's address (all of its API keys
-share one account, as on the venue). Order heartbeats are per API key.
+Everything here is L2-authenticated and scoped to the accounts the caller's key acts for: the
+key owner's own address and its proxy, Safe and deposit wallets (all of an owner's API keys
+share them, as on the venue). Balances are the wallet's that ``signature_type`` names, as the
+venue derives the funder from the key and the signature type. Order heartbeats are per API key.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from polymaker.drill.order_signatures import EXCHANGE_V3, NEG_RISK_EXCHANGE, STANDARD_EXCHANGE
 from polymaker.drill.routes_common import (
     ApiError,
     json_response,
@@ -20,11 +23,25 @@ from polymaker.drill.routes_common import (
     read_json,
     trade_dict,
 )
-from polymaker.drill.routes_orders import NEG_RISK_EXCHANGE, STANDARD_EXCHANGE, authenticate
+from polymaker.drill.routes_orders import authenticate
 
 PAGE_LIMIT = 500
 HEARTBEAT_TIMEOUT_MS = 10_000
 NEG_RISK_ADAPTER = "0xd91E80cF2E7be2e162c6513ceD06f1dD0dA35296"
+NEG_RISK_ADAPTER_V2 = "0xadA2005600Dec949baf300f4C6120000bDB6eAab"
+# Who may move what (polymarket_api.md 1, 5.1): pUSD for every exchange; CTF shares for the
+# V2 exchanges and the neg-risk adapters; Protocol V2 positions for ExchangeV3.
+_SPENDERS = {
+    "COLLATERAL": (
+        STANDARD_EXCHANGE,
+        NEG_RISK_EXCHANGE,
+        NEG_RISK_ADAPTER,
+        NEG_RISK_ADAPTER_V2,
+        EXCHANGE_V3,
+    ),
+    "CONDITIONAL": (STANDARD_EXCHANGE, NEG_RISK_EXCHANGE, NEG_RISK_ADAPTER, NEG_RISK_ADAPTER_V2),
+    "CONDITIONAL-V2": (EXCHANGE_V3,),
+}
 _MAX_ALLOWANCE = str((1 << 256) - 1)
 _UNIT = Decimal(1_000_000)
 
@@ -39,21 +56,26 @@ async def list_orders(request: web.Request) -> web.Response:
     """GET /data/orders?market=&asset_id=&id=&next_cursor= (the caller's open orders)."""
     creds = await authenticate(request)
     q = request.query
-    orders = _venue(request).engine.open_orders(
-        maker_address=creds.address,
-        condition_id=q.get("market") or None,
-        token_id=q.get("asset_id") or None,
-        order_id=q.get("id") or None,
-    )
-    items = [order_dict(o) for o in orders]
+    venue = _venue(request)
+    items = [
+        order_dict(o)
+        for address in venue.key_accounts(creds)
+        for o in venue.engine.open_orders(
+            maker_address=address,
+            condition_id=q.get("market") or None,
+            token_id=q.get("asset_id") or None,
+            order_id=q.get("id") or None,
+        )
+    ]
     return json_response(paged(items, q.get("next_cursor"), PAGE_LIMIT))
 
 
 async def get_order(request: web.Request) -> web.Response:
     """GET /data/order/{id}: one of the caller's orders, whatever its status."""
     creds = await authenticate(request)
-    order = _venue(request).engine.order(request.match_info["order_id"])
-    if order is None or order.maker_address != creds.address:
+    venue = _venue(request)
+    order = venue.engine.order(request.match_info["order_id"])
+    if order is None or order.maker_address not in venue.key_accounts(creds):
         raise ApiError(404, "order not found")
     return json_response(order_dict(order))
 
@@ -73,11 +95,14 @@ async def list_trades(request: web.Request) -> web.Response:
     creds = await authenticate(request)
     q = request.query
     after, before = _int_param(request, "after"), _int_param(request, "before")
-    trades = _venue(request).engine.trades(
-        address=creds.address,
-        condition_id=q.get("market") or None,
-        trade_id=q.get("id") or None,
-    )
+    venue = _venue(request)
+    trades = [
+        t
+        for address in venue.key_accounts(creds)
+        for t in venue.engine.trades(
+            address=address, condition_id=q.get("market") or None, trade_id=q.get("id") or None
+        )
+    ]
     asset, maker = q.get("asset_id"), (q.get("maker_address") or "").lower()
     items = [
         trade_dict(t)
@@ -94,6 +119,15 @@ async def list_trades(request: web.Request) -> web.Response:
     return json_response(paged(items, q.get("next_cursor"), PAGE_LIMIT))
 
 
+def _balance_wallet(request: web.Request, creds: Any) -> str:
+    """The wallet ``signature_type`` names for the key's owner (0, the default: the owner)."""
+    raw = request.query.get("signature_type") or "0"
+    try:
+        return _venue(request).wallets.wallet_for(creds.address, int(raw))
+    except ValueError:
+        raise ApiError(400, f"invalid signature_type {raw!r}: use 0, 1, 2 or 3") from None
+
+
 def _balance_payload(request: web.Request, address: str) -> dict[str, Any]:
     venue = _venue(request)
     asset_type = request.query.get("asset_type", "")
@@ -102,34 +136,47 @@ def _balance_payload(request: web.Request, address: str) -> dict[str, Any]:
     elif asset_type in ("CONDITIONAL", "CONDITIONAL-V2"):
         token = request.query.get("token_id", "")
         if not token:
-            raise ApiError(400, "token_id is required for asset_type CONDITIONAL")
-        venue.market_of_token(token)
+            raise ApiError(400, f"token_id is required for asset_type {asset_type}")
+        wanted = "CONDITIONAL-V2" if venue.market_of_token(token).version == "v2" else "CONDITIONAL"
+        if asset_type != wanted:
+            raise ApiError(400, f"token {token} is a {wanted} asset, not {asset_type}")
         amount = venue.ledger.shares(address, token)
     else:
-        raise ApiError(400, f"invalid asset_type {asset_type!r}: use COLLATERAL or CONDITIONAL")
+        raise ApiError(
+            400,
+            f"invalid asset_type {asset_type!r}: use COLLATERAL, CONDITIONAL or CONDITIONAL-V2",
+        )
     allowed = venue.ledger.ensure(address).allowance
     value = _MAX_ALLOWANCE if allowed else "0"
-    spenders = (STANDARD_EXCHANGE, NEG_RISK_EXCHANGE, NEG_RISK_ADAPTER)
-    return {"balance": str(int(amount * _UNIT)), "allowances": dict.fromkeys(spenders, value)}
+    return {
+        "balance": str(int(amount * _UNIT)),
+        "allowances": dict.fromkeys(_SPENDERS[asset_type], value),
+    }
 
 
 async def balance_allowance(request: web.Request) -> web.Response:
-    """GET /balance-allowance?asset_type=COLLATERAL|CONDITIONAL&token_id= (6-decimal units)."""
+    """GET /balance-allowance?asset_type=&token_id=&signature_type= (6-decimal units)."""
     creds = await authenticate(request)
-    return json_response(_balance_payload(request, creds.address))
+    wallet = _balance_wallet(request, creds)
+    _venue(request).account(wallet)
+    return json_response(_balance_payload(request, wallet))
 
 
 async def balance_allowance_update(request: web.Request) -> web.Response:
     """GET /balance-allowance/update: the drill ledger is always current; validates only."""
     creds = await authenticate(request)
-    _balance_payload(request, creds.address)
+    wallet = _balance_wallet(request, creds)
+    _venue(request).account(wallet)
+    _balance_payload(request, wallet)
     return json_response("")
 
 
 async def closed_only(request: web.Request) -> web.Response:
     """GET /auth/ban-status/closed-only -> {"closed_only": bool}."""
     creds = await authenticate(request)
-    return json_response({"closed_only": _venue(request).ledger.ensure(creds.address).closed_only})
+    ledger = _venue(request).ledger
+    accounts = _venue(request).key_accounts(creds)
+    return json_response({"closed_only": any(ledger.ensure(a).closed_only for a in accounts)})
 
 
 async def heartbeat(request: web.Request) -> web.Response:

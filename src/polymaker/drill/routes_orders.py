@@ -1,10 +1,11 @@
 """CLOB authenticated routes: API keys (L1), order placement and cancels (L2).
 
 Signed-order checks, in the venue's order: L2 headers; body shape; ``owner`` = the API key;
-the EIP-712 V2 signature (domain "Polymarket CTF Exchange" version "2", chain 137, the
-standard or neg-risk exchange of the market) recovers to ``signer``; ``signer`` = the key's
-address and ``maker`` = ``signer`` (plain EOA, signature type 0). Amounts (6 decimals) become
-price and size; the matching engine does tick, size, balance and post-only checks.
+the EIP-712 signature for the order's signature type, in the domain of the market's exchange
+(``order_signatures``: EOA, proxy, Safe or deposit wallet; CTF exchange V2 or neg-risk V2 for
+v1 markets, ExchangeV3 in domain "3" for Protocol V2 markets). The order's ``maker`` (the
+wallet) is the account that pays and holds the shares. Amounts (6 decimals) become price and
+size; the matching engine does tick, size, balance and post-only checks.
 
 A refused single ``POST /order`` answers HTTP 400 ``{"error": <venue message>}`` (the SDK
 raises ``RequestRejectedError`` with that message); ``POST /orders`` answers 200 with one
@@ -23,26 +24,23 @@ from polymaker.drill.auth import (
     AuthError,
     OrderPayloadError,
     derive_creds,
-    exchange_domain_separator,
-    order_digest,
     parse_order_fields,
-    recover_address,
     verify_l1,
     verify_l2,
 )
+from polymaker.drill.order_signatures import (
+    OrderSignatureError,
+    domain_for,
+    verify_order_signature,
+)
 from polymaker.drill.routes_common import ApiError, fmt, json_response, read_json
-from polymaker.drill.views import OrderRequest
+from polymaker.drill.views import CancelResult, OrderRequest
+from polymaker.drill.wallets import wallets_of
 
-STANDARD_EXCHANGE = "0xE111180000d2663C0091e4f400237545B87B996B"
-NEG_RISK_EXCHANGE = "0xe2222d279d744050d28e00520010520000310F59"
 MAX_BATCH_ORDERS = 15
 MAX_CANCEL_IDS = 1000
 _UNIT = Decimal(1_000_000)
 _ORDER_TYPES = ("GTC", "GTD", "FOK", "FAK")
-_DOMAINS = {
-    False: exchange_domain_separator(STANDARD_EXCHANGE),
-    True: exchange_domain_separator(NEG_RISK_EXCHANGE),
-}
 
 
 def _venue(request: web.Request) -> Any:
@@ -74,7 +72,7 @@ async def authenticate(request: web.Request) -> ApiCreds:
         )
     except AuthError as error:
         raise ApiError(401, error.message) from None
-    venue.account(creds.address)
+    venue.wallets.see_owner(creds.address)
     return creds
 
 
@@ -97,7 +95,7 @@ def _l1(request: web.Request) -> ApiCreds:
         raise ApiError(401, error.message) from None
     creds = derive_creds(venue.server_secret, address, nonce)
     venue.keys[creds.key] = creds
-    venue.account(address)
+    venue.wallets.see_owner(address)
     return creds
 
 
@@ -158,26 +156,23 @@ def decode_order(venue: Any, creds: ApiCreds, item: Any) -> OrderRequest:
     except OrderPayloadError as error:
         raise ApiError(400, f"Invalid order payload: {error}") from None
     market = venue.market_of_token(fields.token_id)
-    if fields.signer != creds.address:
-        raise ApiError(400, "the order signer address has to be the address of the API KEY")
-    if fields.signature_type != 0 or fields.maker != fields.signer:
-        raise ApiError(
-            400,
-            "the drill exchange supports plain EOA orders only (signatureType 0, maker = signer)",
-        )
-    digest = order_digest(fields, _DOMAINS[bool(market.neg_risk)])
     try:
-        recovered = recover_address(digest, fields.signature)
-    except ValueError:
-        recovered = ""
-    if recovered != fields.signer:
-        raise ApiError(400, "invalid order signature")
+        signed = verify_order_signature(
+            fields,
+            key_address=creds.address,
+            domain=domain_for(market.version, bool(market.neg_risk)),
+            wallets_of=wallets_of,
+            deployed=venue.wallets.deployed_deposit_wallets(),
+        )
+    except OrderSignatureError as error:
+        raise ApiError(400, str(error)) from None
+    venue.account(signed.maker)
     tick = venue.engine.market(market.condition_id).tick_size
     price, size = _price_size(fields, order_type, tick)
     return OrderRequest(
-        order_id="0x" + digest.hex(),
+        order_id=signed.order_id,
         owner=creds.key,
-        maker_address=creds.address,
+        maker_address=signed.maker,
         token_id=fields.token_id,
         side=fields.side,
         price=price,
@@ -272,9 +267,18 @@ async def cancel_order(request: web.Request) -> web.Response:
     if not isinstance(order_id, str) or not order_id:
         raise ApiError(400, "Invalid payload: 'orderID' must be a non-empty string")
     venue = _venue(request)
-    result = venue.engine.cancel(order_id, creds.address, venue.now_ms())
+    result = _cancel_one(venue, creds, order_id)
     venue.flush()
     return _cancel_response(result)
+
+
+def _cancel_one(venue: Any, creds: ApiCreds, order_id: str) -> Any:
+    """Cancel one order of any account the key acts for (else: not found)."""
+    order = venue.engine.order(order_id)
+    maker = order.maker_address if order is not None else ""
+    if maker not in venue.key_accounts(creds):
+        maker = creds.address  # someone else's or unknown: the engine answers "not found"
+    return venue.engine.cancel(order_id, maker, venue.now_ms())
 
 
 async def cancel_orders(request: web.Request) -> web.Response:
@@ -291,7 +295,7 @@ async def cancel_orders(request: web.Request) -> web.Response:
     canceled: list[str] = []
     not_canceled: dict[str, str] = {}
     for order_id in body:
-        result = venue.engine.cancel(order_id, creds.address, venue.now_ms())
+        result = _cancel_one(venue, creds, order_id)
         canceled.extend(result.canceled)
         not_canceled.update(result.not_canceled)
     venue.flush()
@@ -299,12 +303,20 @@ async def cancel_orders(request: web.Request) -> web.Response:
 
 
 async def cancel_all(request: web.Request) -> web.Response:
-    """DELETE /cancel-all (L2): every open order of the caller's address."""
+    """DELETE /cancel-all (L2): every open order of the accounts the caller acts for."""
     creds = await authenticate(request)
     venue = _venue(request)
-    result = venue.engine.cancel_where(creds.address, venue.now_ms())
+    result = _cancel_where(venue, creds)
     venue.flush()
     return _cancel_response(result)
+
+
+def _cancel_where(venue: Any, creds: ApiCreds, **where: str | None) -> Any:
+    """Cancel the key's accounts' open orders (optionally one market or token), merged."""
+    canceled: list[str] = []
+    for address in venue.key_accounts(creds):
+        canceled.extend(venue.engine.cancel_where(address, venue.now_ms(), **where).canceled)
+    return CancelResult(canceled, {})
 
 
 async def cancel_market_orders(request: web.Request) -> web.Response:
@@ -319,9 +331,7 @@ async def cancel_market_orders(request: web.Request) -> web.Response:
     if not isinstance(market, str | None) or not isinstance(asset, str | None):
         raise ApiError(400, "Invalid payload: 'market' and 'asset_id' must be strings")
     venue = _venue(request)
-    result = venue.engine.cancel_where(
-        creds.address, venue.now_ms(), condition_id=market, token_id=asset
-    )
+    result = _cancel_where(venue, creds, condition_id=market, token_id=asset)
     venue.flush()
     return _cancel_response(result)
 

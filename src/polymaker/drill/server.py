@@ -1,8 +1,8 @@
-"""The drill exchange process: one asyncio loop, three loopback aiohttp sites.
+"""The drill exchange process: one asyncio loop, four loopback aiohttp sites.
 
 Gamma's ``/markets/{id}`` and the CLOB's ``/markets/{condition_id}`` clash, so Gamma, the CLOB
-(REST, both WebSocket channels, ``/_sim/``) and the Data API each get their own port; every API
-is served at its port's root, which is also the path the SDK signs for L2 HMAC.
+(REST, both WebSocket channels, ``/_sim/``), the Data API and the relayer each get their own
+port; every API is served at its port's root, which is also the path the SDK signs for L2 HMAC.
 
 A background task (every ``tick_ms``) advances the simulator's hot markets, settlement and GTD
 expiry (``engine.advance``), order-heartbeat deadlines and WebSocket faults, then fans the
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from polymaker.drill import routes_clob, routes_data, routes_gamma, routes_orders
+from polymaker.drill import routes_clob, routes_data, routes_gamma, routes_orders, routes_relayer
 from polymaker.drill.auth import ApiCreds
 from polymaker.drill.engine import MatchingEngine
 from polymaker.drill.faults import FaultPlan
@@ -33,6 +33,7 @@ from polymaker.drill.ledger import Ledger
 from polymaker.drill.routes_common import ApiError, json_response
 from polymaker.drill.simulator import LifecycleRates, SimParams, Simulator
 from polymaker.drill.universe import Universe
+from polymaker.drill.wallets import WalletRegistry
 from polymaker.drill.ws import WsHub, add_ws_routes
 from polymaker.exchange.urls import ExchangeUrls
 
@@ -49,7 +50,7 @@ class SimOptions:
     """Everything ``polymaker sim`` can be told; see docs/drill-exchange.md for each flag."""
 
     host: str = "127.0.0.1"
-    port: int = 0  # CLOB port; Gamma = port + 1, Data = port + 2 (all ephemeral when 0)
+    port: int = 0  # CLOB; Gamma = port + 1, Data = + 2, relayer = + 3 (ephemeral when 0)
     markets: int = 200
     seed: int = 1
     balance: Decimal = Decimal("10000")
@@ -101,6 +102,7 @@ class Venue:
         self.heartbeats: dict[str, HeartbeatState] = {}
         self.hub = WsHub(self)
         self.user_addresses: set[str] = set()
+        self.wallets = WalletRegistry()
 
     def now_ms(self) -> int:
         """Server time in ms (wall clock plus the ``/_sim/clock`` skew)."""
@@ -137,7 +139,16 @@ class Venue:
     def account(self, address: str) -> None:
         """Make sure ``address`` has a funded account (the drill balance on first use)."""
         self.ledger.ensure(address)
-        self.user_addresses.add(address)
+        self.user_addresses.add(address.lower())
+
+    def key_accounts(self, creds: ApiCreds) -> list[str]:
+        """The accounts an API key acts for: its owner's wallets that hold an account.
+
+        All keys of one owner share them, as on the venue (orders, trades and cancels of a
+        key cover every wallet its owner trades for).
+        """
+        known = set(self.ledger.accounts())
+        return [a for a in self.wallets.addresses_of(creds.address) if a in known]
 
     def flush(self) -> None:
         """Fan out every engine event produced since the last flush."""
@@ -166,10 +177,13 @@ class Venue:
             if creds is None:
                 continue
             orders = [
-                o.id for o in self.engine.open_orders(maker_address=creds.address) if o.owner == key
+                (o.id, o.maker_address)
+                for address in self.key_accounts(creds)
+                for o in self.engine.open_orders(maker_address=address)
+                if o.owner == key
             ]
-            for order_id in orders:
-                self.engine.cancel(order_id, creds.address, now_ms)
+            for order_id, maker in orders:
+                self.engine.cancel(order_id, maker, now_ms)
             log.info("heartbeat of key %s expired: canceled %d orders", key, len(orders))
 
 
@@ -234,15 +248,16 @@ class DrillServer:
         """Generate the universe, bind the sites, start ticking; returns the URLs."""
         venue = build_venue(self.options)
         self.venue = venue
-        gamma, clob, data = _app(venue), _app(venue), _app(venue)
+        gamma, clob, data, relayer = _app(venue), _app(venue), _app(venue), _app(venue)
         routes_gamma.add_routes(gamma)
         routes_clob.add_routes(clob)
         routes_orders.add_routes(clob)
         add_ws_routes(clob)
         add_inspect_routes(clob)
         routes_data.add_routes(data)
+        routes_relayer.add_routes(relayer)
         base = self.options.port
-        for offset, app in enumerate((clob, gamma, data)):
+        for offset, app in enumerate((clob, gamma, data, relayer)):
             runner = web.AppRunner(app, access_log=None, handle_signals=False)
             await runner.setup()
             site = web.TCPSite(
@@ -266,8 +281,8 @@ class DrillServer:
 
     @property
     def urls(self) -> ExchangeUrls:
-        """The five endpoint URLs (valid after :meth:`start`)."""
-        clob, gamma, data = self._ports
+        """The endpoint URLs, the relayer's included (valid after :meth:`start`)."""
+        clob, gamma, data, relayer = self._ports
         host = self.options.host
         return ExchangeUrls(
             gamma_url=f"http://{host}:{gamma}",
@@ -275,6 +290,7 @@ class DrillServer:
             data_url=f"http://{host}:{data}",
             ws_market_url=f"ws://{host}:{clob}/ws/market",
             ws_user_url=f"ws://{host}:{clob}/ws/user",
+            relayer_url=f"http://{host}:{relayer}",
         )
 
     async def _loop(self) -> None:

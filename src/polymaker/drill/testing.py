@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from polymaker.drill.server import DrillServer, SimOptions, Venue
+from polymaker.drill.simulator import HOUSE_MAKER, HOUSE_TAKER
 from polymaker.exchange.urls import ExchangeUrls
 
 
@@ -95,6 +96,18 @@ class InProcessSim:
             return fn(*args)
 
         return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout=30)
+
+    def silence(self, condition_id: str) -> None:
+        """Stop the simulator trading a market and clear its house ladder (a quiet book)."""
+
+        def quiet() -> None:
+            venue = self.venue
+            venue.universe.by_condition(condition_id).source = "replay"
+            for house in (HOUSE_MAKER, HOUSE_TAKER):
+                venue.engine.cancel_where(house, venue.now_ms(), condition_id=condition_id)
+            venue.flush()
+
+        self.call(quiet)
 
 
 @contextlib.contextmanager

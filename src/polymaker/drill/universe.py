@@ -29,7 +29,9 @@ from polymaker.drill.universe_draw import (
     draw_end,
     draw_fair,
     draw_role,
+    draw_version,
     draw_volume,
+    position_ids,
     random_hex,
     random_token,
     snap_quotes,
@@ -89,6 +91,8 @@ class SimMarket:
     closed: bool = False
     accepting_orders: bool = True
     winner: str | None = None  # "Yes" / "No" once resolved
+    version: str = "v1"  # "v2": Protocol V2, traded by position id through ExchangeV3
+    listed_clob_token_ids: tuple[str, str] | None = None  # a v2 market's untraded CTF ids
     source: str = "synthetic"  # "synthetic", "api" (POST /_sim/markets) or "replay"
     best_bid: Decimal | None = None
     best_ask: Decimal | None = None
@@ -240,6 +244,9 @@ class Universe:
         """A market at the next index: ids from ``rng``, the rest from ``fields``."""
         index = len(self.markets)
         fair = fields.pop("fair")
+        version = fields.pop("version", None) or draw_version(
+            random.Random(f"{self.seed}:{index}:v")
+        )
         tick = fields.pop("tick_size", None) or tick_for(fair, rng)
         spread_ticks = rng.choice((1, 2, 2, 3))
         market = SimMarket(
@@ -259,6 +266,10 @@ class Universe:
             **fields,
         )
         market.volume_24h = float(market.volume) * rng.uniform(0.002, 0.05)
+        if version == "v2":  # Gamma lists CTF ids too; the market trades its position ids
+            market.version = "v2"
+            market.listed_clob_token_ids = (market.yes_token, market.no_token)
+            market.yes_token, market.no_token = position_ids(market.condition_id, market.neg_risk)
         # A quote snapshot, kept after the end as Gamma does.
         market.best_bid, market.best_ask = snap_quotes(fair, tick, spread_ticks)
         market.last_trade_price = (market.best_bid + market.best_ask) / 2
@@ -332,7 +343,7 @@ class Universe:
             random.Random(f"{self.seed}:{len(self.markets)}"), question=question,
             base_slug=text.slugify(question), category="politics", event=event,
             group_item_title="", group_index=0, neg_risk=False, start_ms=now_ms, end_ms=end,
-            fair=0.5, volume=Decimal(0), updated_ms=now_ms, tick_size=tick,
+            fair=0.5, volume=Decimal(0), updated_ms=now_ms, tick_size=tick, version="v1",
         )  # fmt: skip
         del self._by_condition[market.condition_id]
         del self._by_token[market.yes_token], self._by_token[market.no_token]
@@ -353,6 +364,9 @@ class Universe:
         neg_risk = spec.get("neg_risk", False)
         if not isinstance(neg_risk, bool):
             raise MarketSpecError("neg_risk: must be true or false")
+        version = spec.get("version", "v1")
+        if version not in ("v1", "v2"):
+            raise MarketSpecError('version: must be "v1" or "v2"')
         event_slug = spec.get("event_slug")
         if event_slug in self._event_by_slug:
             event = self._event_by_slug[event_slug]
@@ -369,5 +383,5 @@ class Universe:
             base_slug=text.slugify(base_slug), category=event.category, event=event,
             group_item_title="", group_index=len(event.markets), neg_risk=event.neg_risk,
             start_ms=now_ms, end_ms=end_ms, fair=float(yes_price), volume=volume,
-            updated_ms=now_ms, tick_size=tick,
+            updated_ms=now_ms, tick_size=tick, version=version,
         )  # fmt: skip

@@ -30,6 +30,27 @@ def random_token(rng: random.Random) -> str:
     return str(_TOKEN_LOW + rng.getrandbits(255))
 
 
+V2_SHARE = 0.25  # of synthetic markets listed under Protocol V2 (Gamma ``version: "v2"``)
+_V2_MODULE = {False: 1, True: 2}  # binary and neg-risk modules of Protocol V2
+_LOW_128 = (1 << 128) - 1
+
+
+def draw_version(rng: random.Random) -> str:
+    """``"v2"`` for about a quarter of the markets, else ``"v1"``."""
+    return "v2" if rng.random() < V2_SHARE else "v1"
+
+
+def position_ids(condition_id: str, neg_risk: bool) -> tuple[str, str]:
+    """A market's Protocol V2 YES and NO position ids, laid out as Gamma's ``positionIds``.
+
+    Module id in the top byte, the condition's low 128 bits below it, zeros (the reserved bits
+    the official client tests with ``is_v2_position_id``) and the outcome index in the low byte,
+    as in the recorded fixture ``gamma_market_v1_with_positionIds_and_feeSchedule_2026-08.json``.
+    """
+    base = (_V2_MODULE[neg_risk] << 248) | ((int(condition_id, 16) & _LOW_128) << 120)
+    return str(base), str(base | 1)
+
+
 def snap_quotes(fair: float, tick: Decimal, spread_ticks: int) -> tuple[Decimal, Decimal]:
     """The inside bid/ask a ladder of makers around ``fair`` shows (on the tick grid)."""
     t = float(tick)

@@ -21,9 +21,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from polymarket.auth import RelayerApiKey
 from polymarket.models.clob import ApiKeyCreds
 
 from polymaker.errors import ConfigError
+from polymaker.exchange.wallet import checksummed_address
 
 ENV_PRIVATE_KEY = "POLYMAKER_PRIVATE_KEY"
 ENV_KEY_FILE = "POLYMAKER_KEY_FILE"
@@ -31,6 +33,8 @@ ENV_API_KEY = "POLYMAKER_API_KEY"
 ENV_API_SECRET = "POLYMAKER_API_SECRET"
 ENV_API_PASSPHRASE = "POLYMAKER_API_PASSPHRASE"
 ENV_CREDS_FILE = "POLYMAKER_CREDS_FILE"
+ENV_RELAYER_API_KEY = "POLYMAKER_RELAYER_API_KEY"
+ENV_RELAYER_API_KEY_ADDRESS = "POLYMAKER_RELAYER_API_KEY_ADDRESS"
 
 REDACTED = "<redacted>"
 _KEY_PATTERN = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
@@ -143,6 +147,27 @@ def _credentials_from_document(document: object, path: str) -> ApiCredentials:
     raise ConfigError(f"must be a JSON object {shapes} with non-empty strings", file=path)
 
 
+def load_relayer_key(environ: Mapping[str, str] | None = None) -> RelayerApiKey | None:
+    """The relayer API key (key and its address, as polymarket.com shows them), else None.
+
+    Only needed to deploy a deposit wallet the first time (docs/accounts.md); both variables
+    or neither.
+    """
+    env = os.environ if environ is None else environ
+    key = env.get(ENV_RELAYER_API_KEY, "").strip()
+    address = env.get(ENV_RELAYER_API_KEY_ADDRESS, "").strip()
+    if not key and not address:
+        return None
+    if not key or not address:
+        raise ConfigError(
+            f"set both {ENV_RELAYER_API_KEY} and {ENV_RELAYER_API_KEY_ADDRESS}, or neither"
+        )
+    try:
+        return RelayerApiKey(key=key, address=checksummed_address(address))
+    except ValueError as error:
+        raise ConfigError(str(error), key=ENV_RELAYER_API_KEY_ADDRESS) from None
+
+
 def load_api_credentials(environ: Mapping[str, str] | None = None) -> ApiCredentials | None:
     """API credentials from the three variables or the ``POLYMAKER_CREDS_FILE`` file, else None.
 
@@ -220,9 +245,12 @@ __all__ = [
     "ENV_CREDS_FILE",
     "ENV_KEY_FILE",
     "ENV_PRIVATE_KEY",
+    "ENV_RELAYER_API_KEY",
+    "ENV_RELAYER_API_KEY_ADDRESS",
     "ApiCredentials",
     "PrivateKey",
     "RedactingFilter",
     "load_api_credentials",
     "load_private_key",
+    "load_relayer_key",
 ]

@@ -27,7 +27,8 @@ from typing import TypeVar
 
 from polymarket import AsyncSecureClient
 from polymarket import errors as sdk_errors
-from polymarket.models.clob import AcceptedOrder, ApiKeyCreds
+from polymarket._internal.protocol import is_v2_position_id
+from polymarket.models.clob import AcceptedOrder, ApiKeyCreds, AssetType
 
 from polymaker.errors import (
     ConfigError,
@@ -56,6 +57,7 @@ from polymaker.exchange.secrets import (
     ENV_CREDS_FILE,
 )
 from polymaker.exchange.urls import ExchangeUrls
+from polymaker.exchange.wallet import Wallet
 from polymaker.exchange.wire._fields import WireError
 from polymaker.exchange.wire.markets import ClobMarket, parse_clob_market
 from polymaker.exchange.wire.orders import Order, parse_order
@@ -406,10 +408,15 @@ class Trading:
         return Decimal(answer.balance) / _BASE_UNITS
 
     async def token_balance(self, token_id: str) -> Decimal:
-        """Shares of ``token_id`` held (``asset_type=CONDITIONAL``)."""
+        """Shares of ``token_id`` held at the wallet.
+
+        ``asset_type`` is ``CONDITIONAL`` for a CTF token, ``CONDITIONAL-V2`` for a Protocol V2
+        position id (the venue answers each only for its own kind).
+        """
+        asset_type: AssetType = "CONDITIONAL-V2" if is_v2_position_id(token_id) else "CONDITIONAL"
         answer = await self._call(
             "GET /balance-allowance",
-            lambda: self._client.get_balance_allowance(asset_type="CONDITIONAL", token_id=token_id),
+            lambda: self._client.get_balance_allowance(asset_type=asset_type, token_id=token_id),
             retry=True,
             bucket=PUBLIC,
         )
@@ -420,6 +427,7 @@ async def open_trading(
     private_key: str,
     urls: ExchangeUrls,
     *,
+    wallet: Wallet | None = None,
     credentials: ApiKeyCreds | None = None,
     policy: RetryPolicy | None = None,
     limiter: AccountRateLimiter | None = None,
@@ -432,13 +440,29 @@ async def open_trading(
     the SDK then quietly derives new ones, which would trade with credentials nobody chose.
     """
     try:
-        client = await create_async_secure_client(private_key, urls, credentials=credentials)
+        client = await create_async_secure_client(
+            private_key, urls, wallet=wallet, credentials=credentials
+        )
+    except sdk_errors.UserInputError as error:  # e.g. a wallet that is not deployed
+        raise wallet_not_ready(error, wallet) from error
     except sdk_errors.PolymarketError as error:
         raise translate_sdk_error(error, f"{urls.clob_url} authenticate") from error
     if credentials is not None and client.credentials.key != credentials.key:
         await client.close()
         raise ConfigError(_foreign_credentials_problem(signer_address(private_key), urls))
     return Trading(client, clob_url=urls.clob_url, policy=policy, limiter=limiter)
+
+
+def wallet_not_ready(error: Exception, wallet: Wallet | None) -> ConfigError:
+    """What to do when the official client refuses to act for the wallet (exit 2)."""
+    what = "the key's own address" if wallet is None else wallet.describe()
+    return ConfigError(
+        f"cannot trade for {what}: {error}. A proxy wallet or Safe exists once you have logged "
+        "in to polymarket.com with this account; a deposit wallet is deployed by the "
+        "supervisor when POLYMAKER_RELAYER_API_KEY and POLYMAKER_RELAYER_API_KEY_ADDRESS are "
+        "set (docs/accounts.md)",
+        key="wallet_address",
+    )
 
 
 def _foreign_credentials_problem(address: str, urls: ExchangeUrls) -> str:
@@ -451,4 +475,4 @@ def _foreign_credentials_problem(address: str, urls: ExchangeUrls) -> str:
     )
 
 
-__all__ = ["Trading", "open_trading", "translate_sdk_error"]
+__all__ = ["Trading", "open_trading", "translate_sdk_error", "wallet_not_ready"]

@@ -19,6 +19,7 @@ PRODUCTION_CLOB_URL = "https://clob.polymarket.com"
 PRODUCTION_DATA_URL = "https://data-api.polymarket.com"
 PRODUCTION_WS_MARKET_URL = "wss://ws-subscriptions-clob.polymarket.com/ws/market"
 PRODUCTION_WS_USER_URL = "wss://ws-subscriptions-clob.polymarket.com/ws/user"
+PRODUCTION_RELAYER_URL = "https://relayer-v2.polymarket.com"
 PRODUCTION_DOMAIN = "polymarket.com"
 
 
@@ -57,13 +58,17 @@ def is_production_host(url: str) -> bool:
 
 
 class ExchangeUrls(ConfigModel):
-    """The five exchange endpoints; every one must be given (none defaults to production).
+    """The exchange endpoints; each of the five must be given (none defaults to production).
 
     gamma_url: Gamma market metadata API base URL (http/https, no trailing slash).
     clob_url: CLOB REST base URL (public data, auth, orders, ``/_sim/`` on the drill exchange).
     data_url: Data API base URL (positions, trades).
     ws_market_url: complete market-channel WebSocket URL (ws/wss, ending in ``/ws/market``).
     ws_user_url: complete user-channel WebSocket URL (ending in ``/ws/user``).
+    relayer_url: the relayer the official client asks about proxy, Safe and deposit wallets
+    (deployed or not, deposit-wallet deployment). Not one of the five: None means Polymarket's
+    relayer when the five are Polymarket's, else no relayer (:attr:`relayer`), which only a
+    plain EOA account can do without.
     """
 
     gamma_url: str
@@ -71,11 +76,12 @@ class ExchangeUrls(ConfigModel):
     data_url: str
     ws_market_url: str
     ws_user_url: str
+    relayer_url: str | None = None
 
-    @field_validator("gamma_url", "clob_url", "data_url")
+    @field_validator("gamma_url", "clob_url", "data_url", "relayer_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        return checked_url(value, HTTP_SCHEMES).rstrip("/")
+    def _http_url(cls, value: str | None) -> str | None:
+        return None if value is None else checked_url(value, HTTP_SCHEMES).rstrip("/")
 
     @field_validator("ws_market_url", "ws_user_url")
     @classmethod
@@ -84,13 +90,23 @@ class ExchangeUrls(ConfigModel):
 
     @property
     def is_production(self) -> bool:
-        """True when every URL is Polymarket's production endpoint."""
-        return self == PRODUCTION_URLS
+        """True when the five trading URLs are Polymarket's production endpoints."""
+        return self.model_dump(exclude={"relayer_url"}) == PRODUCTION_URLS.model_dump(
+            exclude={"relayer_url"}
+        )
+
+    @property
+    def relayer(self) -> str | None:
+        """The relayer to use: the configured one, Polymarket's for production, else None."""
+        if self.relayer_url is None and self.is_production:
+            return PRODUCTION_RELAYER_URL
+        return self.relayer_url
 
     @property
     def production_urls(self) -> list[str]:
-        """The URLs whose host is Polymarket's (``is_production_host``); empty for a drill."""
-        return [url for url in self.model_dump().values() if is_production_host(url)]
+        """The URLs (relayer included) whose host is Polymarket's (``is_production_host``)."""
+        urls = self.model_dump(exclude_none=True).values()
+        return [url for url in urls if is_production_host(url)]
 
     @classmethod
     def from_file(cls, path: Path | str) -> ExchangeUrls:

@@ -23,6 +23,7 @@ import httpx
 
 from polymaker.config.worker_params import WorkerParams, load_worker_params
 from polymaker.errors import ConfigError, PolymakerError
+from polymaker.exchange.sdk import signer_address
 from polymaker.exchange.secrets import (
     ApiCredentials,
     PrivateKey,
@@ -32,6 +33,7 @@ from polymaker.exchange.secrets import (
 )
 from polymaker.exchange.trading import open_trading
 from polymaker.exchange.user_feed import ApiCredentials as FeedCredentials
+from polymaker.exchange.wallet import classify_wallet
 from polymaker.worker.handoff import AWAIT_FLAG, read_handoff, redirect_output
 from polymaker.worker.logsetup import configure_logging
 from polymaker.worker.runtime import EXIT_FAILURE, WorkerRuntime
@@ -73,10 +75,14 @@ async def _main(
     redactor: RedactingFilter,
     writer: StatusWriter,
 ) -> int:
-    """drill/live: trade with the wallet ``key`` (credentials given or derived)."""
+    """drill/live: trade for the account's wallet with ``key`` (credentials given or derived)."""
+    wallet = classify_wallet(
+        signer_address(key.reveal()), params.wallet_address, source="wallet_address"
+    )
     trading = await open_trading(
         key.reveal(),
         params.exchange,
+        wallet=wallet,
         credentials=None if credentials is None else credentials.to_sdk(),
         limiter=rate_limiter(params),
     )
@@ -86,7 +92,7 @@ async def _main(
         feeds = ExchangeFeeds(
             FeedCredentials(sdk_creds.key, sdk_creds.secret, sdk_creds.passphrase)
         )
-        log.info("trading %s %s as %s", params.side, params.topic_id, trading.address)
+        log.info("trading %s %s for %s", params.side, params.topic_id, wallet.describe())
         async with httpx.AsyncClient(timeout=REST_TIMEOUT_S) as http_client:
             runtime = WorkerRuntime(params, trading, feeds, writer=writer, http_client=http_client)
             return await runtime.run()

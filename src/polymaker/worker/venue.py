@@ -23,7 +23,7 @@ from polymaker.exchange.ratelimit import AccountRateLimiter
 from polymaker.exchange.user_feed import ApiCredentials as FeedCredentials
 from polymaker.exchange.user_feed import UserFeed
 from polymaker.exchange.wire import AccountIdentity
-from polymaker.paper.gateway import PaperGateway, PaperMarketFeed, PaperUserFeed
+from polymaker.paper.gateway import PAPER_ADDRESS, PaperGateway, PaperMarketFeed, PaperUserFeed
 
 REST_TIMEOUT_S = 5.0
 
@@ -109,6 +109,7 @@ def paper_gateway(params: WorkerParams, http_client: httpx.AsyncClient) -> Paper
         params.exchange.clob_url,
         cash=params.paper_cash_usdc,
         ledger_path=params.paper_ledger_path,
+        address=params.wallet_address or PAPER_ADDRESS,
     )
 
 
