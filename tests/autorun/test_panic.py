@@ -239,6 +239,19 @@ def test_cli_embedded_drill_without_supervisor_has_nothing_to_cancel(
     assert "nothing to cancel" in capsys.readouterr().out
 
 
+def test_cli_drill_refuses_an_embedded_url_file_naming_production(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _clean_env(monkeypatch)
+    local = {"gamma_url": "http://127.0.0.1:9", "data_url": "http://127.0.0.1:9"}
+    local |= {"ws_market_url": "ws://127.0.0.1:9/ws/market", "ws_user_url": "ws://127.0.0.1:9/u"}
+    urls = {**local, "clob_url": "https://CLOB.polymarket.com:443/"}
+    atomic_write_json(tmp_path / "data" / "drill_urls.json", urls)
+    monkeypatch.setenv("POLYMAKER_PRIVATE_KEY", Account.create().key.hex())
+    with pytest.raises(cli_panic.ConfigError, match="not a drill exchange"):
+        cli_panic.run(_args(_config(tmp_path, None)))
+
+
 def test_cli_live_without_key_is_a_config_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

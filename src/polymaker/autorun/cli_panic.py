@@ -177,6 +177,11 @@ def _target(
                 "its orders stopped with the supervisor; nothing to cancel"
             )
         urls = ExchangeUrls.from_file(url_file)
+        if urls.production_urls:  # the embedded drill wrote it: loopback, never production
+            raise ConfigError(
+                f"names a Polymarket host ({urls.production_urls[0]}); not a drill exchange",
+                file=url_file,
+            )
     if environ.get(ENV_PRIVATE_KEY, "").strip() or environ.get(ENV_KEY_FILE, "").strip():
         key = load_private_key(environ)
     elif mode is Mode.DRILL and (paths.data_dir / DRILL_KEY_FILE_NAME).exists():
