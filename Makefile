@@ -25,12 +25,14 @@ fuzz: install
 	POLYMAKER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) POLYMAKER_FUZZ_RANDOM=1 \
 		$(BIN)/pytest -q --timeout=0 --hypothesis-show-statistics $(FUZZ_TESTS)
 
+# ruff, then mypy --strict over src/ (configuration: [tool.mypy] in pyproject.toml)
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
 
 run: install
 	$(BIN)/python poly_maker_autorun.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -108,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
             _warn(f"the supervisor did not answer ({error}); acting directly")
         return _direct(args, config, paths)
     if reply.get("ok"):
-        result = reply.get("result") if isinstance(reply.get("result"), dict) else {}
+        answer = reply.get("result")
+        result: dict[str, Any] = answer if isinstance(answer, dict) else {}
         _emit(args, {"via": "supervisor", **result}, str(reply.get("message", "")))
         return 0 if result.get("confirmed") else 1
     if reply.get("fault") == Fault.UNKNOWN_COMMAND:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 
@@ -58,7 +58,7 @@ def build_table(document: Mapping[str, Any], now: datetime | None = None) -> Tab
     paused = " (launching paused)" if document.get("paused") else ""
     title = escape(f"polymaker [{document.get('mode')}]{paused}")
     table = Table(title=title, expand=False)
-    for name, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("topic", "left"),
         ("state", "left"),
         ("pid", "right"),
@@ -69,7 +69,8 @@ def build_table(document: Mapping[str, Any], now: datetime | None = None) -> Tab
         ("orders", "right"),
         ("PnL", "right"),
         ("last log", "left"),
-    ):
+    )
+    for name, justify in columns:
         table.add_column(
             name,
             justify=justify,

@@ -72,7 +72,7 @@ class ApiCredentials:
 
     def to_sdk(self) -> ApiKeyCreds:
         """The SDK's credentials object (it redacts itself too)."""
-        return ApiKeyCreds(apiKey=self.key, secret=self.secret, passphrase=self.passphrase)
+        return ApiKeyCreds(key=self.key, secret=self.secret, passphrase=self.passphrase)
 
     def values(self) -> tuple[str, str, str]:
         """All three values, e.g. to register them with :class:`RedactingFilter`."""

@@ -75,8 +75,8 @@ class Blacklist:
         for key, term in self._substrings:
             if key in folded:
                 return term
-        for name, pattern in self._patterns:
-            if user_regex_search(pattern, haystack):
+        for name, regex in self._patterns:
+            if user_regex_search(regex, haystack):
                 return name
         return None
 
