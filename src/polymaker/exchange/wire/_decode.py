@@ -43,7 +43,9 @@ def decode_object(obj: object, parsers: Parsers) -> Any | UnparsedEvent:
     tag = obj.get("event_type")
     if not isinstance(tag, str):
         if "error" in obj:  # e.g. {"error": "Unauthorized/Invalid api key"} before a close
-            return UnparsedEvent(None, f"venue error: {excerpt(obj['error'])}")
+            error = obj["error"]
+            message = error[:200] if isinstance(error, str) else excerpt(error)
+            return UnparsedEvent(None, f"venue error: {message}")
         return UnparsedEvent(None, "missing event_type")
     parser = parsers.get(tag)
     if parser is None:
