@@ -1,15 +1,24 @@
-"""Supervisor benchmark: N concurrent workers on a drill exchange, supervisor CPU, RSS, latency.
+"""Supervisor benchmark: N workers on a drill exchange; memory, supervisor CPU, start latency.
 
-For each N (default 50 100 200): start ``polymaker sim``, create N-K markets the bench filter
-admits, start ``polymaker run`` with ``max_concurrent_workers`` N, wait until N-K workers are
-running, measure the supervisor's own CPU (% of one core) and the RSS of every process
-(supervisor, workers, screener children, drill exchange) over a steady window, then create K
-more markets one per second and measure, for each, the time from its creation at the exchange
-to the first order of its worker (``GET /_sim/orders``), and to the supervisor's launch of
-that worker (its share of the latency). Prints one JSON line per N.
+For each N (default 50 100 200) and each way of starting workers (``--variants cold forked``:
+``worker_template`` false, the old cold start and the fallback while the template is down,
+measured first as the baseline; then true, workers forked from the template): start
+``polymaker sim``, create N - 30 markets the bench filter admits (30 = the sum of ``--late``),
+start ``polymaker run`` with ``max_concurrent_workers`` N, wait until they all run, then
 
-Usage: .venv/bin/python bench/supervisor_bench.py [N ...] [--spares S ...] [--late K] [--window S]
-(``--spares 0 1`` runs each N without and with a spare worker, the baseline first).
+- measure the supervisor's own CPU (% of one core) over a steady window;
+- for each ``--late K`` (default 10 20), create K more markets one per second and record, per
+  market, its creation at the exchange, its launch (the supervisor's log line) and its
+  worker's first order (``GET /_sim/orders``): appearance -> first order, split into the
+  screening part (appearance -> launch) and launch -> first order;
+- with N workers running, read the USS and PSS of every process (``/proc/PID/smaps_rollup``),
+  summed by role: supervisor, template, workers, drill exchange, other (the screener's fork
+  server); the marginal memory of a worker is its mean USS.
+
+Prints one JSON line per (N, variant). Screening period 1 s.
+
+Usage: .venv/bin/python bench/supervisor_bench.py [N ...] [--variants cold forked]
+[--late K ...] [--window S]
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import signal
 import statistics
@@ -50,14 +60,14 @@ FILTER = {
 STRATEGY = {"default": {"order_size": 5, "max_position_shares": 10, "buy_price_threshold": 0.9}}
 
 
-def _config(root: Path, urls: dict[str, str], workers: int, spares: int) -> Path:
+def _config(root: Path, urls: dict[str, str], cap: int, forked: bool) -> Path:
     config = root / "config"
     config.mkdir(parents=True)
     document = {
         "mode": "drill",
         "exchange": urls,
-        "max_concurrent_workers": workers,
-        "spare_workers": spares,
+        "max_concurrent_workers": cap,
+        "worker_template": forked,
         "topics_poll_sec": 1,
         "heartbeat_stale_s": 120,
         "stop_timeout_s": 10,
@@ -100,13 +110,42 @@ def _running(data_dir: Path) -> int:
     return sum(row["state"] == "running" for row in topics)
 
 
-def _descendants_rss_mb() -> float:
-    """RSS of every process this benchmark started (drill exchange, supervisor, workers...)."""
-    total = 0
+def _role(process: psutil.Process, supervisor: int, sim: int) -> str:
+    if process.pid == supervisor:
+        return "supervisor"
+    if process.pid == sim:
+        return "drill_exchange"
+    line = " ".join(part for part in process.cmdline() if part)
+    if "worker-template" in line:
+        return "template"
+    if "polymaker worker " in line or line.startswith("polymaker worker "):
+        return "workers"
+    return "other"
+
+
+def _memory(supervisor: int, sim: int) -> dict[str, Any]:
+    """USS and PSS (MB) of every process this benchmark started, summed by role."""
+    totals: dict[str, dict[str, float]] = {}
+    worker_uss: list[float] = []
     for child in psutil.Process().children(recursive=True):
         with contextlib.suppress(psutil.Error):
-            total += child.memory_info().rss
-    return total / 1e6
+            role = _role(child, supervisor, sim)
+            info = child.memory_full_info()
+            row = totals.setdefault(role, {"count": 0, "uss_mb": 0.0, "pss_mb": 0.0})
+            row["count"] += 1
+            row["uss_mb"] += info.uss / 1e6
+            row["pss_mb"] += info.pss / 1e6
+            if role == "workers":
+                worker_uss.append(info.uss / 1e6)
+    for row in totals.values():
+        row["uss_mb"], row["pss_mb"] = round(row["uss_mb"]), round(row["pss_mb"])
+    return {
+        "memory": totals,
+        "total_uss_mb": sum(row["uss_mb"] for row in totals.values()),
+        "total_pss_mb": sum(row["pss_mb"] for row in totals.values()),
+        "worker_uss_mb_mean": round(statistics.mean(worker_uss), 1) if worker_uss else None,
+        "worker_uss_mb_median": round(statistics.median(worker_uss), 1) if worker_uss else None,
+    }
 
 
 def _cpu_s(process: psutil.Process) -> float:
@@ -126,31 +165,27 @@ def _start_supervisor(root: Path, config: Path) -> subprocess.Popen[bytes]:
 
 
 def _steady(supervisor: subprocess.Popen[bytes], window_s: float) -> dict[str, Any]:
-    """Supervisor CPU (% of one core) and the peak total RSS over ``window_s``."""
+    """Supervisor CPU (% of one core) and the machine's CPU over ``window_s``."""
     process = psutil.Process(supervisor.pid)
     cpu0, wall0 = _cpu_s(process), time.monotonic()
     psutil.cpu_percent(interval=None)
-    rss = [_descendants_rss_mb()]
-    while time.monotonic() - wall0 < window_s:
-        time.sleep(2)
-        rss.append(_descendants_rss_mb())
+    time.sleep(window_s)
     cpu = (_cpu_s(process) - cpu0) / (time.monotonic() - wall0) * 100
     return {
         "supervisor_cpu_pct_of_core": round(cpu, 2),
         "machine_cpu_pct": psutil.cpu_percent(interval=None),
-        "total_rss_mb": round(max(rss)),
     }
 
 
-def _launch_delays(log_file: Path, created_wall: dict[str, float]) -> list[float]:
-    """Seconds from each late market's creation to the supervisor's ``launch`` log line."""
-    delays = []
+def _launch_times(log_file: Path, slugs: set[str]) -> dict[str, float]:
+    """Wall time of each slug's ``launch`` line in the supervisor's log."""
+    times: dict[str, float] = {}
     for line in log_file.read_text(errors="replace").splitlines():
-        for slug, at in created_wall.items():
+        for slug in slugs:
             if f" {slug}: launch" in line:
                 moment = datetime.fromisoformat(line.split(" ", 1)[0].replace("Z", "+00:00"))
-                delays.append(moment.timestamp() - at)
-    return delays
+                times.setdefault(slug, moment.timestamp())
+    return times
 
 
 def _summary(values: list[float]) -> dict[str, Any]:
@@ -158,69 +193,81 @@ def _summary(values: list[float]) -> dict[str, Any]:
     return {
         "n": len(ordered),
         "p50": round(statistics.median(ordered), 2),
-        "p95": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 2),
+        "p95": round(ordered[math.ceil(0.95 * len(ordered)) - 1], 2),  # nearest rank
         "max": round(ordered[-1], 2),
     }
 
 
-def _latencies(http: httpx.Client, late: int, log_file: Path) -> dict[str, Any]:
-    """Create ``late`` markets one per second; seconds from each creation to its first order."""
-    created: dict[str, float] = {}
-    created_wall: dict[str, float] = {}
-    latencies: list[float] = []
+def _latencies(http: httpx.Client, late: int, log_file: Path, tag: str) -> dict[str, Any]:
+    """Create ``late`` markets one per second; per market: appearance, launch, first order."""
+    created: dict[str, tuple[str, float]] = {}  # condition -> (slug, wall time of creation)
+    ordered: dict[str, float] = {}  # slug -> wall time its first order was seen
+    appeared: dict[str, float] = {}
     next_index, next_at = 0, time.monotonic()
     deadline = time.monotonic() + 120 + late
     # Orders are polled while markets are still being created (one a second), so a market's
     # latency never includes the time spent creating the ones after it.
     while (created or next_index < late) and time.monotonic() < deadline:
         if next_index < late and time.monotonic() >= next_at:
-            condition, at = _add_market(http, f"late-{next_index}")
-            created[condition] = at
-            created_wall[f"bench-late-{next_index}"] = time.time()
+            name = f"{tag}-{next_index}"
+            condition, at = _add_market(http, name)
+            created[condition] = (f"bench-{name}", time.time())
+            appeared[f"bench-{name}"] = created[condition][1]
             next_index, next_at = next_index + 1, at + 1.0
         seen = _markets_with_orders(http)
         for condition in [c for c in created if c in seen]:
-            latencies.append(time.monotonic() - created.pop(condition))
-        time.sleep(0.1)
-    result: dict[str, Any] = {"late_markets_without_order": len(created)}
-    if latencies:
-        result["first_order_latency_s"] = _summary(latencies)
-    launches = _launch_delays(log_file, created_wall)
-    if launches:
-        result["appear_to_launch_s"] = _summary(launches)
+            slug, _at = created.pop(condition)
+            ordered[slug] = time.time()
+        time.sleep(0.05)
+    launched = _launch_times(log_file, set(appeared))
+    result: dict[str, Any] = {"late": late, "without_order": len(created)}
+    parts = {
+        "appear_to_order_s": [ordered[s] - appeared[s] for s in ordered],
+        "appear_to_launch_s": [launched[s] - appeared[s] for s in launched],
+        "launch_to_order_s": [ordered[s] - launched[s] for s in ordered if s in launched],
+    }
+    for name, values in parts.items():
+        if values:
+            result[name] = _summary(values)
     return result
 
 
 def bench(
-    workers: int, spares: int, late: int, window_s: float, ramp_timeout_s: float
+    workers: int, forked: bool, lates: list[int], window_s: float, ramp_timeout_s: float
 ) -> dict[str, Any]:
-    """One run with ``workers`` concurrent workers (see the module docstring)."""
+    """One run with ``workers`` running workers (see the module docstring)."""
     with (
         tempfile.TemporaryDirectory(prefix="pmbench") as tmp,
         running_sim(Path(tmp), markets=5, seed=5, timeout_s=60) as urls,
         httpx.Client(base_url=urls.clob_url, timeout=30) as http,
     ):
+        [sim] = [p for p in psutil.Process().children() if "sim" in p.cmdline()]
         root = Path(tmp) / "p"
-        for index in range(workers - late):
+        early = workers - sum(lates)  # the late markets bring it to ``workers`` running
+        for index in range(early):
             _add_market(http, f"early-{index}")
-        supervisor = _start_supervisor(root, _config(root, urls.model_dump(), workers, spares))
-        result: dict[str, Any] = {"workers": workers, "spare_workers": spares}
+        supervisor = _start_supervisor(root, _config(root, urls.model_dump(), workers, forked))
+        result: dict[str, Any] = {"workers": workers, "variant": "forked" if forked else "cold"}
         try:
             started = time.monotonic()
-            while (running := _running(root / "data")) < workers - late:
+            while (running := _running(root / "data")) < early:
                 if time.monotonic() - started > ramp_timeout_s or supervisor.poll() is not None:
                     result["error"] = f"only {running} running after the ramp"
                     return result
                 time.sleep(2)
             result["ramp_s"] = round(time.monotonic() - started, 1)
             result.update(_steady(supervisor, window_s))
-            result.update(_latencies(http, late, root / "logs" / "autorun.log"))
+            log_file = root / "logs" / "autorun.log"
+            result["arrivals"] = [
+                _latencies(http, late, log_file, f"late{index}") for index, late in enumerate(lates)
+            ]
+            result.update(_memory(supervisor.pid, sim.pid))  # with ``workers`` running
             return result
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(supervisor.pid, signal.SIGTERM)
             try:
-                supervisor.wait(timeout=120)
+                supervisor.wait(timeout=180)
             except subprocess.TimeoutExpired:
                 os.killpg(supervisor.pid, signal.SIGKILL)
                 supervisor.wait()
@@ -231,15 +278,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[50, 100, 200])
     parser.add_argument(
-        "--spares", type=int, nargs="+", default=[1], help="spare_workers values to compare"
+        "--variants", nargs="+", choices=["cold", "forked"], default=["cold", "forked"]
     )
-    parser.add_argument("--late", type=int, default=10, help="markets created after the ramp")
+    parser.add_argument("--late", type=int, nargs="+", default=[10, 20])
     parser.add_argument("--window", type=float, default=20.0, help="steady CPU window, seconds")
-    parser.add_argument("--ramp-timeout", type=float, default=600.0)
+    parser.add_argument("--ramp-timeout", type=float, default=900.0)
     args = parser.parse_args()
     for size in args.sizes:
-        for spares in args.spares:
-            result = bench(size, spares, args.late, args.window, args.ramp_timeout)
+        for variant in args.variants:
+            result = bench(size, variant == "forked", args.late, args.window, args.ramp_timeout)
             print(json.dumps(result), flush=True)
     return 0
 

@@ -10,9 +10,9 @@ import signal
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
-from polymaker.autorun.recovery import find_spares
 from tests.autorun.test_e2e_support import (
     Project,
     drill_exchange,
@@ -128,6 +128,8 @@ def test_a_restart_skips_handled_topics_and_starts_new_ones(
         project.exit()
 
         project.start()
+        log = project.root / "logs" / "autorun.log"
+        wait_for(lambda: log.read_text().count("ready (imports") == 2, 60, "the new template")
         exchange.add_market("s2")  # appears at the exchange after the restart
         topics = project.wait_topics(
             lambda t: _running(t, ["autotest-s1", "autotest-s2"]), 40, "the new market's worker"
@@ -137,9 +139,9 @@ def test_a_restart_skips_handled_topics_and_starts_new_ones(
         assert ledger["autotest-s0"]["starts"] == 1
         assert ledger["autotest-s1"]["starts"] == 2, "the running topic resumed"
         assert ledger["autotest-s2"]["starts"] == 1
-        launches = (project.root / "logs" / "autorun.log").read_text()
+        launches = log.read_text()
         assert "autotest-s2: launch, pid" in launches
-        assert "(a warm spare)" in launches.split("autotest-s2: launch, pid", 1)[1].split("\n")[0]
+        assert "(forked)" in launches.split("autotest-s2: launch, pid", 1)[1].split("\n")[0]
         # --command reaches the running supervisor instead of starting a second one.
         sent = project.command("run", "--command", "set concurrency 3", "--command", "pause")
         assert sent.returncode == 0, sent.stderr
@@ -168,30 +170,77 @@ def test_a_silent_worker_is_killed_and_restarted(tmp_path: Path, project_factory
         project.exit()
 
 
-def test_spares_left_by_a_killed_supervisor_exit_or_are_stopped(
+def _template_pids(supervisor: int) -> list[int]:
+    return [
+        child.pid
+        for child in psutil.Process(supervisor).children()
+        if "worker-template" in " ".join(child.cmdline())
+    ]
+
+
+def test_a_killed_template_is_restarted_and_its_workers_keep_trading(
     tmp_path: Path, project_factory: Any
 ) -> None:
     with drill_exchange(tmp_path) as exchange:
-        exchange.add_market("w0")
         project: Project = project_factory(exchange.urls)
-        first = project.start()
-        project.wait_topics(lambda t: _running(t, ["autotest-w0"]), 40, "the first worker")
-        exchange.add_market("w1")  # launched on the spare refilled after w0's launch
-        project.wait_topics(lambda t: _running(t, ["autotest-w0", "autotest-w1"]), 40, "w1")
-        [handed] = wait_for(lambda: project.workers().get("autotest-w1"), 10, "w1's worker")
-        assert handed in find_spares(project.data_dir), "w1 runs on a warm spare"
-        trading = {pid for pids in project.workers().values() for pid in pids}
-        idle = wait_for(
-            lambda: set(find_spares(project.data_dir)) - trading, 20, "a new idle spare"
+        supervisor = project.start()
+        log = project.root / "logs" / "autorun.log"
+
+        def readies() -> int:
+            return log.read_text().count("ready (imports") if log.exists() else 0
+
+        wait_for(lambda: readies() == 1, 60, "the worker template")
+        market = exchange.add_market("t0")
+        topics = project.wait_topics(lambda t: _running(t, ["autotest-t0"]), 40, "a worker")
+        worker = topics["autotest-t0"]["pid"]
+        assert f"autotest-t0: launch, pid {worker} (forked)" in log.read_text()
+        assert psutil.Process(worker).ppid() == supervisor.pid, "its parent is the supervisor"
+        account, condition = project.account(), market["conditionId"]
+        wait_for(lambda: exchange.orders(market=condition, maker_address=account), 20, "an order")
+
+        [template] = _template_pids(supervisor.pid)
+        os.killpg(template, signal.SIGKILL)
+        wait_for(lambda: readies() == 2, 90, "the template started again")
+        assert running(worker), "a forked worker outlives its template"
+        assert project.topics()["autotest-t0"]["pid"] == worker
+
+        os.killpg(worker, signal.SIGKILL)  # its exit status still reaches the supervisor
+        entry = wait_for(
+            lambda: (entry := project.ledger()["topics"]["autotest-t0"])["attempts"] == 1 and entry,
+            10,
+            "the crash record",
         )
+        assert entry["last_exit_code"] == -9 and entry["open_orders_left"] == 0
+        project.wait_topics(
+            lambda t: t["autotest-t0"]["state"] == "running" and t["autotest-t0"]["pid"] != worker,
+            30,
+            "the restart",
+        )
+        project.exit()
+        assert not exchange.orders(market=condition, maker_address=account)
 
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait(timeout=10)
-        wait_for(lambda: not any(running(p) for p in idle), 30, "idle spares to exit")
-        assert running(handed), "a handed-over spare keeps trading, like any worker"
 
+def test_a_crashed_market_restarts_before_queued_ones_take_its_slot(
+    tmp_path: Path, project_factory: Any
+) -> None:
+    with drill_exchange(tmp_path) as exchange:
+        exchange.add_market("c0")
+        project: Project = project_factory(
+            exchange.urls,
+            max_concurrent_workers=1,
+            restart={"max_retries": 3, "backoff_base_s": 3, "backoff_max_s": 3},
+        )
         project.start()
-        project.wait_topics(lambda t: _running(t, ["autotest-w0", "autotest-w1"]), 40, "recovery")
-        assert not any(running(pid) for pid in trading), "leftover workers stopped"
-        assert all(len(pids) == 1 for pids in project.workers().values())
+        topics = project.wait_topics(lambda t: _running(t, ["autotest-c0"]), 40, "c0's worker")
+        exchange.add_market("c1")
+        project.wait_topics(lambda t: t.get("autotest-c1", {}).get("state") == "queued", 20, "c1")
+        crashed = topics["autotest-c0"]["pid"]
+        os.killpg(crashed, signal.SIGKILL)
+        topics = project.wait_topics(
+            lambda t: t["autotest-c0"]["state"] == "running" and t["autotest-c0"]["pid"] != crashed,
+            30,
+            "c0's restart",
+        )
+        assert topics["autotest-c1"]["state"] == "queued", "the queue waited for the restart"
+        assert project.ledger()["topics"]["autotest-c1"]["starts"] == 0
         project.exit()

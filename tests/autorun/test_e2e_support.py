@@ -27,10 +27,10 @@ import pytest
 from eth_account import Account
 
 from polymaker.autorun.control import send_command
+from polymaker.autorun.recovery import worker_params_of
 from polymaker.drill.testing import running_sim
 from polymaker.errors import ControlError
 from polymaker.exchange.urls import ExchangeUrls
-from polymaker.worker.handoff import is_spare_cmdline
 from tests.polling import wait_for
 
 FILTER: dict[str, Any] = {
@@ -216,26 +216,16 @@ class Project:
         return str(Account.from_key(key).address).lower()
 
     def workers(self) -> dict[str, list[int]]:
-        """Live workers of this project, by topic.
-
-        A cold start names its params file on its command line; a spare that was handed a
-        topic is found by its data-directory tag and the pid in that topic's status file
-        (idle spares trade nothing and are left out).
-        """
-        params_dir = str(self.data_dir / "params")
-        status_pids = {}
-        for path in (self.data_dir / "status").glob("*.json"):
-            with contextlib.suppress(OSError, ValueError):
-                status_pids[json.loads(path.read_text()).get("pid")] = path.stem
+        """Live workers of this project, by topic: cold starts by their command line, forked
+        workers by their process title (both end ``polymaker worker <data/params/T.json>``)."""
+        params_dir = self.data_dir / "params"
         found: dict[str, list[int]] = {}
         for process in psutil.process_iter(["cmdline", "status"]):
-            cmdline = process.info.get("cmdline") or []
-            if process.info.get("status") == psutil.STATUS_ZOMBIE or len(cmdline) < 2:
+            if process.info.get("status") == psutil.STATUS_ZOMBIE:
                 continue
-            if cmdline[-2] == "worker" and cmdline[-1].startswith(params_dir):
-                found.setdefault(Path(cmdline[-1]).stem, []).append(process.pid)
-            elif is_spare_cmdline(cmdline, self.data_dir) and process.pid in status_pids:
-                found.setdefault(status_pids[process.pid], []).append(process.pid)
+            params = worker_params_of(process.info.get("cmdline") or [])
+            if params is not None and Path(params).parent == params_dir:
+                found.setdefault(Path(params).stem, []).append(process.pid)
         return found
 
     def exit(self, timeout_s: float = 30) -> None:

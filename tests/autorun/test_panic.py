@@ -26,13 +26,15 @@ from polymaker.autorun import cli_panic
 from polymaker.autorun.control import ControlServer, Outcome
 from polymaker.autorun.panic import cancel_everything
 from polymaker.autorun.pausing import saved_pause
+from polymaker.autorun.processes import worker_title
+from polymaker.autorun.recovery import find_workers
 from polymaker.drill.faults import parse_faults
 from polymaker.drill.server import SimOptions
 from polymaker.drill.testing import InProcessSim, in_process_sim
 from polymaker.exchange.sdk import create_async_secure_client, signer_address
 from polymaker.exchange.urls import PRODUCTION_URLS, ExchangeUrls
 from polymaker.files import atomic_write_bytes, atomic_write_json
-from polymaker.worker.handoff import spare_argv
+from tests.polling import wait_for
 
 END = "2030-01-01T00:00:00Z"
 
@@ -308,14 +310,15 @@ def test_cli_without_supervisor_kills_leftover_workers(
     config = _config(tmp_path, None)
     params = tmp_path / "data" / "params" / "left-over.json"
     atomic_write_json(params, {})
-    # Look like ``python -m polymaker worker PARAMS`` and a spare of this data directory
-    # (``polymaker worker --await-params DATA``) to the command-line checks.
+    # Look like ``python -m polymaker worker PARAMS`` (a cold start) and like a forked worker,
+    # whose title is ``polymaker worker PARAMS``, to the command-line checks.
     sleep = [sys.executable, "-c", "import time; time.sleep(60)"]
     cold = [*sleep, "polymaker", "worker", str(params)]
-    spare = [*sleep, *spare_argv(sys.executable, tmp_path / "data")[2:]]
-    children = [subprocess.Popen(argv, start_new_session=True) for argv in (cold, spare)]
+    title = f"import setproctitle, time; setproctitle.setproctitle({worker_title(params)!r})"
+    forked = [sys.executable, "-c", f"{title}; time.sleep(60)"]
+    children = [subprocess.Popen(argv, start_new_session=True) for argv in (cold, forked)]
     try:
-        time.sleep(0.2)
+        wait_for(lambda: len(find_workers([params]).get(params, [])) == 2, 10, "both titles")
         assert cli_panic.run(_args(config)) == 0
         assert json.loads(capsys.readouterr().out)["workers_killed"] == 2
         assert [child.wait(timeout=5) for child in children] == [-signal.SIGKILL] * 2

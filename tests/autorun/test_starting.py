@@ -18,7 +18,7 @@ from tests.exchange.test_sdk import DRILL
 
 class _Started:
     pid = 4242
-    warm = True
+    forked = True
 
 
 def test_a_launch_registers_the_task_and_writes_the_run_state_at_once(

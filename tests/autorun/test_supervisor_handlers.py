@@ -40,7 +40,9 @@ def test_status_lists_every_topic_with_the_contract_keys(supervisor: Supervisor)
     reply = _ask(supervisor, "status")
     assert reply["ok"]
     result = reply["result"]
-    assert set(result) == {"mode", "paused", "topics"} and result["mode"] == "drill"  # type: ignore[operator]
+    keys = {"mode", "paused", "account", "topics", "unmanaged"}
+    assert set(result) == keys and result["mode"] == "drill"  # type: ignore[operator]
+    assert result["account"] is None and result["unmanaged"] == []  # type: ignore[index]
     rows = result["topics"]  # type: ignore[index]
     assert [row["topic_id"] for row in rows] == ["a", "b", "c"]
     assert all(tuple(row) == STATUS_KEYS and row["state"] == "queued" for row in rows)

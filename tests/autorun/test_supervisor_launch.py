@@ -184,6 +184,10 @@ def test_the_embedded_exchange_gets_the_drill_liveliness(tmp_path: Path) -> None
     from polymaker.autorun.embedded import sim_argv
     from polymaker.config.global_config import DrillSection
 
-    argv = sim_argv(DrillSection(volatility=10.0, takers_per_minute=60.0), tmp_path / "u.json")
+    world = tmp_path / "drill_world.pickle"
+    argv = sim_argv(
+        DrillSection(volatility=10.0, takers_per_minute=60.0), tmp_path / "u.json", world
+    )
+    assert argv[argv.index("--state-file") + 1] == str(world)
     assert argv[argv.index("--volatility") + 1] == "10.0"
     assert argv[argv.index("--takers-per-minute") + 1] == "60.0"

@@ -21,15 +21,18 @@ import pytest
 from polymaker.autorun.exits import handle_exit
 from polymaker.autorun.guard import LimitGuard, strategy_worst_case
 from polymaker.autorun.handlers import flatten
+from polymaker.autorun.holdings import Holdings, HoldingsWatcher
 from polymaker.autorun.launch import MarketDetails, details_from_topic
 from polymaker.autorun.ledger import Ledger
 from polymaker.autorun.limits import AccountLimits
 from polymaker.autorun.monitor import Task
+from polymaker.autorun.snapshot import status_document
 from polymaker.autorun.states import TopicState
 from polymaker.autorun.supervisor import RunOptions, Supervisor
 from polymaker.config.global_config import GlobalConfig, Mode, PathsSection, resolve_paths
 from polymaker.config.strategy_defaults import StrategyDefaults
 from polymaker.errors import ControlError
+from polymaker.exchange.wire.positions import Position
 
 D = Decimal
 
@@ -228,3 +231,43 @@ def test_the_worst_case_is_max_position_shares_at_the_screened_ask(tmp_path: Pat
     assert strategy_worst_case(defaults, "t", details, file) == D("7.20")
     unknown_ask = _details("t", ask=None)
     assert strategy_worst_case(defaults, "t", unknown_ask, file) == D(10), "1 USDC a share"
+
+
+def _held_status(supervisor: Supervisor, topic: str) -> None:
+    """A stale status file of a stopped topic that still says it holds 10 shares."""
+    _write_status(supervisor, topic, "0", pid=777, state="stopped")
+    path = supervisor.paths.status_file(topic)
+    document = json.loads(path.read_text())
+    path.write_text(json.dumps({**document, "position": "10", "avg_entry": "0.5"}))
+
+
+def test_markets_held_count_what_the_exchange_holds_not_stale_status_files(
+    tmp_path: Path,
+) -> None:
+    supervisor = _supervisor(tmp_path, max_markets_held=1)
+    assert supervisor.ledger is not None
+    _held_status(supervisor, "old")  # e.g. written before the drill world was reset
+    supervisor.ledger.enqueue("b", reason="screened")
+    supervisor.details["b"] = _details("b")
+    supervisor.details["old"] = _details("old")
+    # The exchange says the wallet holds nothing: the stale file must not block the launch.
+    watcher = HoldingsWatcher(lambda: _holdings(), interval_s=3600)
+    watcher.latest = Holdings((), (), 0.0)
+    supervisor.holdings = watcher
+    supervisor._observe_limits(datetime.now(UTC))
+    assert supervisor.guard.exposures == ()
+    admitted = supervisor.guard.admit(["b"], [], supervisor._worst_case)
+    assert admitted == ["b"]
+    # The exchange says the wallet does hold the old market: now the cap is reached, and
+    # status shows the shares as held without a worker.
+    held = Position("old-no", "0xold", D(10), D("0.5"), False)
+    watcher.latest = Holdings((held,), (), 0.0)
+    supervisor._observe_limits(datetime.now(UTC))
+    assert [e.topic_id for e in supervisor.guard.exposures] == ["old"]
+    assert supervisor.guard.admit(["b"], [], supervisor._worst_case) == []
+    [unmanaged] = status_document(supervisor)["unmanaged"]
+    assert (unmanaged["topic_id"], unmanaged["shares"]) == ("old", "10")
+
+
+async def _holdings() -> Holdings:
+    return Holdings((), (), 0.0)

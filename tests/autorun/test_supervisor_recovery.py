@@ -14,6 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from polymaker.autorun.processes import worker_title
 from polymaker.autorun.recovery import (
     details_in_run_state,
     find_workers,
@@ -41,6 +42,15 @@ def fake_leftover(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Pat
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+def test_a_forked_workers_title_matches_as_psutil_reports_it(tmp_path: Path) -> None:
+    params = tmp_path / "a dir" / "params" / "a.json"
+    title = worker_title(params)
+    assert is_worker_cmdline([title, "", "", ""], params), "padded with empty strings"
+    assert is_worker_cmdline(title.split(" "), params), "split at every space"
+    assert not is_worker_cmdline([f"polymaker worker-template {tmp_path}"], params)
+    assert not is_worker_cmdline(["xpolymaker worker", str(params)], params)
 
 
 def test_is_worker_cmdline_matches_only_that_params_file(tmp_path: Path) -> None:

@@ -61,3 +61,19 @@ def test_topics_without_details_wait_without_taking_a_slot() -> None:
 
 def test_a_busy_topic_is_never_started_twice() -> None:
     assert _plan(["a", "b"], busy=lambda topic: topic == "a") == ("b",)
+
+
+def test_a_crashed_topic_in_backoff_keeps_its_slot_from_the_queue() -> None:
+    crashed = [_entry("crashed", TopicState.BACKOFF, 30)]
+    assert _plan(["q1"], crashed, in_use=1) == (), "the slot waits for the restart"
+    assert _plan(["q1", "q2"], crashed, cap=3, in_use=1) == ("q1",)
+
+
+def test_a_due_restart_takes_its_held_slot_before_the_queue() -> None:
+    crashed = [_entry("crashed", TopicState.BACKOFF, -1)]
+    assert _plan(["q1"], crashed, in_use=1) == ("crashed",)
+
+
+def test_a_busy_backoff_topic_holds_no_second_slot() -> None:
+    crashed = [_entry("crashed", TopicState.BACKOFF, 30)]
+    assert _plan(["q1"], crashed, in_use=1, busy=lambda topic: topic == "crashed") == ("q1",)

@@ -62,6 +62,7 @@ def test_market_filters(sim) -> None:
     for params in (
         {"condition_ids": target["conditionId"]},
         {"clob_token_ids": tokens[1]},
+        {"position_ids": target["positionIds"][0]},
         {"slug": target["slug"]},
         {"id": target["id"]},
     ):

@@ -256,3 +256,8 @@ def test_generating_20000_markets_is_fast():
 
     assert len(big.markets) == 20_000
     assert elapsed < 5.0, f"generation took {elapsed:.2f} s"
+
+
+def test_about_a_quarter_of_the_markets_are_protocol_v2(universe):
+    share = sum(market.version == "v2" for market in universe.markets) / len(universe.markets)
+    assert 0.15 < share < 0.35

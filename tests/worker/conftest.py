@@ -29,7 +29,6 @@ from eth_account import Account
 from polymaker.drill.server import SimOptions
 from polymaker.drill.testing import InProcessSim, in_process_sim
 from polymaker.exchange.sdk import create_secure_client
-from polymaker.worker.handoff import Handoff, spare_argv
 from tests.polling import wait_for
 
 FAST_STRATEGY: dict[str, Any] = {
@@ -279,13 +278,8 @@ class WorkerFactory:
         *,
         env: dict[str, str] | None = None,
         with_key: bool = True,
-        spare: bool = False,
     ) -> WorkerProcess:
-        """Start a worker; ``with_key=False`` leaves every POLYMAKER_ variable unset.
-
-        ``spare=True`` starts it as the supervisor does a spare (``--await-params``) and hands
-        it PARAMS on stdin; its raw output then goes to ``handed-N.stdout.log``.
-        """
+        """Start a worker; ``with_key=False`` leaves every POLYMAKER_ variable unset."""
         params_path = self.tmp_path / f"params-{len(self.started)}.json"
         params_path.write_text(json.dumps(params))
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("POLYMAKER_")}
@@ -298,25 +292,16 @@ class WorkerFactory:
         full_env.update(env or {})
         log_file = Path(params.get("log_file") or self.tmp_path / "stderr.log")
         stderr_path = self.tmp_path / f"stderr-{len(self.started)}.log"
-        argv = (
-            spare_argv(sys.executable, self.tmp_path)
-            if spare
-            else [sys.executable, "-m", "polymaker", "worker", str(params_path)]
-        )
+        argv = [sys.executable, "-m", "polymaker", "worker", str(params_path)]
         with open(stderr_path, "wb") as stderr:
             process = subprocess.Popen(
                 argv,
-                stdin=subprocess.PIPE if spare else subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL,
                 stdout=stderr,
                 stderr=subprocess.STDOUT,
                 env=full_env,
                 start_new_session=True,
             )
-        if spare:
-            assert process.stdin is not None
-            output = self.tmp_path / f"handed-{len(self.started)}.stdout.log"
-            process.stdin.write(Handoff(params_path, output).encode())
-            process.stdin.close()
         worker = WorkerProcess(process, Path(params["status_file"]), log_file, self.address)
         self.started.append(worker)
         return worker

@@ -14,11 +14,12 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from polymaker.autorun.control import Fault, send_command
-from polymaker.autorun.ledger import reset_ledger_file
+from polymaker.autorun.ledger import backup_path, reset_ledger_file
 from polymaker.autorun.status_view import print_status
 from polymaker.config.global_config import (
     DEFAULT_GLOBAL_CONFIG,
@@ -26,6 +27,7 @@ from polymaker.config.global_config import (
     load_global_config,
     resolve_paths,
 )
+from polymaker.drill.world import WORLD_FILE_NAME
 from polymaker.errors import ControlError
 
 WATCH_PERIOD_S = 2.0
@@ -116,19 +118,46 @@ def _confirmed(args: argparse.Namespace, what: str) -> bool:
 
 def _reset_history(args: argparse.Namespace) -> int:
     paths = _paths(args)
+    world = paths.data_dir / WORLD_FILE_NAME
     try:
         send_command(paths.data_dir, "status", timeout_s=5.0)
     except ControlError as error:
         if error.fault != Fault.NO_SUPERVISOR:
             raise
-        if not _confirmed(args, f"forget finished/failed/stopped topics in {paths.handled_topics}"):
+        what = f"forget finished/failed/stopped topics in {paths.handled_topics}"
+        if args.drill_world:
+            what += f" and start a fresh drill world (no positions, orders or history) in {world}"
+        if not _confirmed(args, what):
             return 1
         backup = reset_ledger_file(paths.handled_topics)
         print("no ledger file; nothing to reset" if backup is None else f"history reset ({backup})")
-        return 0
+        return _reset_drill_world(world, fresh=args.drill_world)
+    if args.drill_world:
+        print(
+            "reset-history --drill-world: the running supervisor's drill exchange holds that "
+            "world; `polymaker exit` first",
+            file=sys.stderr,
+        )
+        return 1
     if not _confirmed(args, "forget finished/failed/stopped topics of the running supervisor"):
         return 1
     return _call(paths, "reset_history")
+
+
+def _reset_drill_world(world: Path, *, fresh: bool) -> int:
+    """Move the drill world aside (``--drill-world``), or say that it is kept."""
+    if not world.exists():
+        return 0
+    if not fresh:
+        print(
+            f"the drill world {world} is kept (its positions and resting orders stay); "
+            "add --drill-world to start a fresh one too"
+        )
+        return 0
+    backup = backup_path(world, datetime.now(UTC))
+    world.replace(backup)
+    print(f"drill world reset ({backup}); the next drill run starts a fresh one")
+    return 0
 
 
 def _topic_arguments(parser: argparse.ArgumentParser) -> None:
@@ -151,6 +180,12 @@ def _add_exit(parser: argparse.ArgumentParser) -> None:
 
 def _add_reset(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    parser.add_argument(
+        "--drill-world",
+        action="store_true",
+        help="also start a fresh drill world (the embedded exchange's markets, balances, "
+        "positions and orders; a backup is kept); only with no supervisor running",
+    )
 
 
 Adder = Callable[[argparse.ArgumentParser], None]

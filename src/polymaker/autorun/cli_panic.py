@@ -5,8 +5,9 @@ launching, SIGKILLs every worker, cancels every order of the account and confirm
 report is printed. Without one — or when it does not answer — this command acts itself:
 
 0. record the pause in ``data/paused.json`` (the next supervisor starts paused);
-1. SIGKILL the process groups of workers a dead supervisor left (found by their command line,
-   ``polymaker worker <data/params/...json>``, verified with psutil before any signal);
+1. SIGKILL the process groups of workers a dead supervisor left (found by their command line
+   or, forked, their process title: ``polymaker worker <data/params/...json>``, verified with
+   psutil before any signal);
 2. cancel every order of the account and confirm (``panic.cancel_everything``), with the key
    of ``POLYMAKER_PRIVATE_KEY`` / ``POLYMAKER_KEY_FILE``, or in drill mode the throwaway key
    the supervisor created (``data/drill_wallet.key``), on the configured exchange.
@@ -43,7 +44,7 @@ from polymaker.autorun.ledger import utc_now
 from polymaker.autorun.panic import PANIC_TIMEOUT_S, PanicReport, cancel_everything
 from polymaker.autorun.pausing import save_pause
 from polymaker.autorun.processes import group_alive
-from polymaker.autorun.recovery import find_spares, find_workers
+from polymaker.autorun.recovery import find_workers
 from polymaker.config.global_config import (
     DEFAULT_GLOBAL_CONFIG,
     GlobalConfig,
@@ -151,7 +152,6 @@ async def _kill_leftover_workers(paths: ResolvedPaths) -> int:
     """
     params = sorted(paths.params_dir.glob("*.json")) if paths.params_dir.is_dir() else []
     pids = [pid for found in find_workers(params).values() for pid in found]
-    pids += find_spares(paths.data_dir)
     for pid in pids:
         with contextlib.suppress(ProcessLookupError):
             if os.getpgid(pid) == pid:

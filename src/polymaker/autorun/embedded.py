@@ -23,6 +23,7 @@ from pathlib import Path
 import psutil
 
 from polymaker.config.global_config import DrillSection
+from polymaker.drill.world import WORLD_FILE_NAME
 from polymaker.errors import PolymakerError
 from polymaker.exchange.urls import ExchangeUrls
 
@@ -39,8 +40,9 @@ class EmbeddedExchangeError(PolymakerError):
     """The embedded drill exchange did not start."""
 
 
-def sim_argv(drill: DrillSection, url_file: Path) -> list[str]:
-    """``python -m polymaker sim`` with the ``drill`` section's universe and the url file."""
+def sim_argv(drill: DrillSection, url_file: Path, state_file: Path) -> list[str]:
+    """``python -m polymaker sim`` with the ``drill`` section's universe, the url file and the
+    drill world file (continued across supervisor restarts, as a venue keeps your account)."""
     return [
         sys.executable,
         "-m",
@@ -48,6 +50,8 @@ def sim_argv(drill: DrillSection, url_file: Path) -> list[str]:
         "sim",
         "--url-file",
         str(url_file),
+        "--state-file",
+        str(state_file),
         "--markets",
         str(drill.markets),
         "--seed",
@@ -88,6 +92,7 @@ class EmbeddedExchange:
     def __init__(self, drill: DrillSection, data_dir: Path, log_dir: Path) -> None:
         self._drill = drill
         self.url_file = data_dir / URL_FILE_NAME
+        self.world_file = data_dir / WORLD_FILE_NAME
         self.log_file = log_dir / LOG_FILE_NAME
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -104,7 +109,7 @@ class EmbeddedExchange:
         self.url_file.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_file, "ab") as output:
             self._process = subprocess.Popen(
-                sim_argv(self._drill, self.url_file),
+                sim_argv(self._drill, self.url_file, self.world_file),
                 stdin=subprocess.DEVNULL,
                 stdout=output,
                 stderr=subprocess.STDOUT,
@@ -116,12 +121,21 @@ class EmbeddedExchange:
             if self._process.poll() is not None or time.monotonic() > deadline:
                 await self.stop()
                 raise EmbeddedExchangeError(
-                    f"the embedded drill exchange did not start; see {self.log_file}"
+                    f"the embedded drill exchange did not start ({self._last_log_line()}); "
+                    f"see {self.log_file}"
                 )
             await asyncio.sleep(0.05)
         urls = ExchangeUrls.from_file(self.url_file)
         log.info("embedded drill exchange pid %d ready: %s", self._process.pid, urls.clob_url)
         return urls
+
+    def _last_log_line(self) -> str:
+        """The exchange's last words (e.g. why its drill world could not be read)."""
+        try:
+            lines = self.log_file.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return "no log"
+        return lines[-1][-300:] if lines else "no output"
 
     async def stop(self) -> None:
         """SIGTERM the group, SIGKILL it after ``STOP_TIMEOUT_S``; reap the child."""

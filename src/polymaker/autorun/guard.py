@@ -1,11 +1,14 @@
 """The supervisor's side of the account-wide limits: read, track, decide, and say why once.
 
-``limits`` holds the pure rules; this class applies them every tick: it reads the workers'
-status files (``limits_files.read_exposures``), feeds today's realized PnL to the persisted
-:class:`DailyPnl` (``data/daily_pnl.json``), and filters the scheduler's planned starts through
-``admit_launches``. A topic's worst case is its strategy's ``max_position_shares`` times its
-screened ask (1 USDC a share when the screen gave no ask). Every running worker reserves its
-worst case, so workers that have not bought yet cannot later buy past the caps together.
+``limits`` holds the pure rules; this class applies them every tick. Exposure and markets held
+come from what the exchange says the wallet holds (``holdings.Holdings``: positions and open
+orders), so a stale status file of a stopped topic or of an earlier drill world counts nothing;
+without an exchange account (paper mode) the workers' status files are used
+(``limits_files.read_exposures``). Those files also feed today's realized PnL to the persisted
+:class:`DailyPnl` (``data/daily_pnl.json``). Planned starts go through ``admit_launches``.
+A topic's worst case is its strategy's ``max_position_shares`` times its screened ask (1 USDC
+a share when the screen gave no ask). Every running worker reserves its worst case, so
+workers that have not bought yet cannot later buy past the caps together.
 A refusal is logged once per topic and kind (exposure, markets held, daily loss) until that
 topic is admitted again, so a blocked queue does not flood the log every second.
 """
@@ -18,6 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+from polymaker.autorun.holdings import Holdings
 from polymaker.autorun.launch import MarketDetails
 from polymaker.autorun.limits import (
     AccountLimits,
@@ -62,6 +66,7 @@ class LimitGuard:
         self._pnl_file = data_dir / DAILY_PNL_FILE_NAME
         self.pnl = load_daily_pnl(self._pnl_file, now)
         self.exposures: tuple[TopicExposure, ...] = ()
+        self._reported: tuple[TopicExposure, ...] = ()
         self.action = LossAction.NONE
         self._logged: set[tuple[str, str]] = set()
         self._skipped_logged: set[Path] = set()
@@ -83,17 +88,25 @@ class LimitGuard:
         """Today's realized PnL of the account (UTC day)."""
         return self.pnl.realized_today
 
-    def observe(self, now: datetime) -> LossAction:
-        """Read the status files, update and save today's PnL; the daily loss rule's action.
+    def observe(
+        self,
+        now: datetime,
+        holdings: Holdings | None = None,
+        topic_of: Mapping[str, str] | None = None,
+    ) -> LossAction:
+        """Take the exposures (``holdings`` when the account has them, else the status files),
+        update and save today's PnL; the daily loss rule's action.
 
-        A change of action (e.g. the limit is reached) is logged once.
+        ``topic_of`` names the topic of each known market (condition id -> topic id). A change
+        of action (e.g. the limit is reached) is logged once.
         """
         read = read_exposures(self._status_dir)
         for skipped in read.skipped:
             if skipped.path not in self._skipped_logged:
                 self._skipped_logged.add(skipped.path)
                 log.warning("limits: status file skipped: %s", skipped.reason)
-        self.exposures = read.exposures
+        self._reported = read.exposures
+        self.exposures = read.exposures if holdings is None else holdings.exposures(topic_of or {})
         self.pnl.observe(read.exposures, now)
         document = self.pnl.to_document()
         if document != self._saved:
@@ -117,6 +130,10 @@ class LimitGuard:
             self._flatten_pending = action is LossAction.FLATTEN
         self.action = action
         return action
+
+    def reported_positions(self) -> dict[str, Decimal]:
+        """What the workers' status files say each topic holds (a change means a fill)."""
+        return {item.topic_id: item.position for item in self._reported}
 
     def take_flatten(self) -> bool:
         """True once each time the daily loss rule turns to FLATTEN (stop every worker)."""

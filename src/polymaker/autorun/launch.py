@@ -15,15 +15,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from polymaker.autorun.processes import WorkerProcess, spawn_worker
-from polymaker.autorun.spares import SparePool
+from polymaker.autorun.processes import WorkerProcess, spawn_worker, worker_title
+from polymaker.autorun.template import WorkerTemplate
 from polymaker.config.global_config import Mode, ResolvedPaths
 from polymaker.config.strategy_defaults import StrategyDefaults, strategy_for, validate_params
 from polymaker.config.worker_params import WorkerParams, parse_worker_params
 from polymaker.exchange.ratelimit import DEFAULT_FRACTION
 from polymaker.exchange.urls import ExchangeUrls
 from polymaker.files import atomic_write_json
-from polymaker.worker.handoff import Handoff
+from polymaker.worker.template import ForkRequest
 
 RAW_OUTPUT_SUFFIX = ".stdout.log"
 
@@ -174,9 +174,9 @@ def launch(
     paths: ResolvedPaths,
     extra_env: Mapping[str, str],
     log_max_bytes: int,
-    spares: SparePool | None = None,
+    template: WorkerTemplate | None = None,
 ) -> WorkerProcess:
-    """Write PARAMS and hand them to a spare, else start ``polymaker worker`` cold.
+    """Write PARAMS and fork the worker from the template, else start ``polymaker worker`` cold.
 
     The worker rotates its own log (``log_file`` in PARAMS); pointing the child's stdout at
     that same file would keep writing to the rotated-away inode, so raw output (tracebacks
@@ -186,11 +186,10 @@ def launch(
     raw = raw_output_file(paths, params.topic_id)
     raw.parent.mkdir(parents=True, exist_ok=True)
     rotate_if_large(raw, log_max_bytes)
-    if spares is not None:
-        handoff = Handoff(params=params_path, output=raw)
-        process = spares.hand_over(handoff, topic_id=params.topic_id, log_file=raw)
-        if process is not None:
-            return process
+    if template is not None:
+        pid = template.fork(ForkRequest(params_path, raw, worker_title(params_path)))
+        if pid is not None:
+            return WorkerProcess(pid, params.topic_id, raw, forked=True)
     return spawn_worker(params_path, topic_id=params.topic_id, log_file=raw, extra_env=extra_env)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -27,13 +28,27 @@ import psutil
 from polymaker.errors import StateFileError
 from polymaker.files import read_json_file
 
+log = logging.getLogger("polymaker.autorun.processes")
+
 POLL_INTERVAL_S = 0.05
+WORKER_WORDS = "polymaker worker"  # what every worker's command line or title says
+EXIT_UNKNOWN = 1  # reaped by someone else: counted as a failure (swept, retried)
 REAP_TIMEOUT_S = 5.0  # after SIGKILL: the kernel only needs to tear the process down
 
 
 def worker_argv(params_file: Path | str) -> list[str]:
     """The command line of one worker: ``python -m polymaker worker PARAMS.json``."""
-    return [sys.executable, "-m", "polymaker", "worker", str(params_file)]
+    return [sys.executable, "-m", *WORKER_WORDS.split(), str(params_file)]
+
+
+def worker_title(params_file: Path | str) -> str:
+    """The process title of a forked worker: ``polymaker worker PARAMS.json``.
+
+    The same words end a cold start's command line, so ``ps``, recovery and ``panic`` find
+    both kinds alike (``recovery.worker_params_of``); the params file names the topic and the
+    data directory.
+    """
+    return f"{WORKER_WORDS} {params_file}"
 
 
 def worker_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -45,30 +60,43 @@ def worker_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 class WorkerProcess:
-    """One launched worker; the supervisor owns it and is the only one to reap it."""
+    """One launched worker; the supervisor is its parent and the only one to reap it.
+
+    A cold start is a ``Popen`` child; a forked worker (``autorun.template``) became the
+    supervisor's child when its intermediate parent exited (the supervisor is a child
+    subreaper). Both are reaped by pid, so an exit status is never lost.
+    """
 
     def __init__(
-        self, popen: subprocess.Popen[bytes], topic_id: str, log_file: Path, *, warm: bool = False
+        self,
+        pid: int,
+        topic_id: str,
+        log_file: Path,
+        *,
+        forked: bool = False,
+        popen: subprocess.Popen[bytes] | None = None,
     ) -> None:
-        self._popen = popen
+        self._pid = pid
+        self._popen = popen  # kept so that it is never reaped by ``subprocess`` behind our back
+        self._returncode: int | None = None
         self.topic_id = topic_id
         self.log_file = log_file
-        self.warm = warm  # a spare, started before its market (``spares``)
+        self.forked = forked
         self.started_monotonic = time.monotonic()
         try:
-            self._create_time: float | None = psutil.Process(popen.pid).create_time()
+            self._create_time: float | None = psutil.Process(pid).create_time()
         except psutil.Error:
             self._create_time = None  # already gone; ``reap`` reports its exit
 
     @property
     def pid(self) -> int:
         """The worker's pid, which is also its process group id."""
-        return self._popen.pid
+        return self._pid
 
     @property
     def returncode(self) -> int | None:
         """The exit code once reaped (negative: killed by that signal), else None."""
-        return self._popen.returncode
+        return self._returncode
 
     def uptime_s(self) -> float:
         """Seconds since the launch (monotonic clock)."""
@@ -76,7 +104,7 @@ class WorkerProcess:
 
     def is_alive(self) -> bool:
         """True while the worker runs (not exited, not a zombie; the pid not reused)."""
-        if self._popen.returncode is not None or self._create_time is None:
+        if self._returncode is not None or self._create_time is None:
             return False
         try:
             process = psutil.Process(self.pid)
@@ -89,16 +117,19 @@ class WorkerProcess:
 
     def reap(self) -> int | None:
         """The exit code if the worker has exited (killing stragglers of its group), else None."""
-        if self._popen.returncode is not None:
-            return self._popen.returncode
+        if self._returncode is not None:
+            return self._returncode
         if not self._has_exited():
             return None
         self.signal_group(signal.SIGKILL)  # the zombie leader still reserves the group id
-        return self._popen.wait()
+        self._returncode = _wait_exit_code(self.pid)
+        if self._popen is not None:
+            self._popen.returncode = self._returncode
+        return self._returncode
 
     def signal_group(self, signum: int) -> bool:
         """Send ``signum`` to the worker's process group; False if the group is gone."""
-        if self._popen.returncode is not None:
+        if self._returncode is not None:
             return False
         try:
             os.killpg(self.pid, signum)
@@ -145,8 +176,18 @@ class WorkerProcess:
         try:
             info = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
         except ChildProcessError:
-            return True  # reaped behind our back; ``Popen.wait`` reports what it can
+            return True  # not our child (any more): ``_wait_exit_code`` says so
         return info is not None
+
+
+def _wait_exit_code(pid: int) -> int:
+    """Reap ``pid``; its exit code, negative for a signal (as ``Popen.returncode``)."""
+    try:
+        _pid, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        log.error("worker pid %d was reaped elsewhere; its exit status is unknown", pid)
+        return EXIT_UNKNOWN
+    return os.waitstatus_to_exitcode(status)
 
 
 def spawn(
@@ -166,7 +207,7 @@ def spawn(
     popen = start_in_new_session(
         argv, output_file=log_path, env=worker_env() if env is None else env, cwd=cwd
     )
-    return WorkerProcess(popen, topic_id, log_path)
+    return WorkerProcess(popen.pid, topic_id, log_path, popen=popen)
 
 
 def start_in_new_session(
@@ -302,6 +343,7 @@ async def kill_orphan_group(pgid: int, timeout_s: float) -> bool:
 
 
 __all__ = [
+    "WORKER_WORDS",
     "Heartbeat",
     "WorkerProcess",
     "group_alive",
@@ -314,4 +356,5 @@ __all__ = [
     "start_in_new_session",
     "worker_argv",
     "worker_env",
+    "worker_title",
 ]

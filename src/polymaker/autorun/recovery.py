@@ -4,9 +4,9 @@ The snapshot (tasks, pids, states, log paths, market details, the embedded excha
 written atomically after every launch and exit and every ``status_interval_s``. It is a
 convenience, not the source of truth (the ledger is): an unreadable snapshot is logged and
 ignored. At start-up, workers a dead supervisor left behind are found by their command line
-(``polymaker worker <their params file>``, or ``polymaker worker --await-params <data dir>``
-for spares and the workers they became; checked with psutil before any signal, so a reused
-pid is never hit) and their process groups are stopped.
+or, for forked workers, their process title (both ``polymaker worker <their params file>``;
+checked with psutil before any signal, so a reused pid is never hit) and their process groups
+are stopped.
 """
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ from typing import Any
 import psutil
 
 from polymaker.autorun.launch import MarketDetails, details_from_json
-from polymaker.autorun.processes import kill_orphan_group
+from polymaker.autorun.processes import WORKER_WORDS, kill_orphan_group
 from polymaker.errors import StateFileError
 from polymaker.files import atomic_write_json, read_json_file
-from polymaker.worker.handoff import is_spare_cmdline
 
 log = logging.getLogger("polymaker.autorun.recovery")
 
@@ -64,18 +63,29 @@ def details_in_run_state(document: Mapping[str, Any]) -> dict[str, MarketDetails
     return found
 
 
+def worker_params_of(cmdline: list[str]) -> str | None:
+    """The params file of a ``polymaker worker PARAMS.json`` process, else None.
+
+    A cold start's argv ends with those words; a forked worker's title is exactly them
+    (``processes.worker_title``), which psutil reports split at spaces or followed by empty
+    strings (the padding of the old argv area), so the words are matched on the joined line
+    without empty parts and a path with spaces still matches.
+    """
+    line = " ".join(part for part in cmdline if part)
+    marker = f"{WORKER_WORDS} "
+    if line.startswith(marker):
+        return line[len(marker) :]
+    at = line.find(f" {marker}")
+    return None if at < 0 else line[at + 1 + len(marker) :]
+
+
 def is_worker_cmdline(cmdline: list[str], params_file: Path) -> bool:
-    """True for ``... -m polymaker worker <params_file>`` (ours, for that topic)."""
-    return (
-        len(cmdline) >= 4
-        and cmdline[-1] == str(params_file)
-        and cmdline[-2] == "worker"
-        and cmdline[-3] == "polymaker"
-    )
+    """True for a worker of ``params_file`` (ours, for that topic), cold or forked."""
+    return worker_params_of(cmdline) == str(params_file)
 
 
 def find_workers(params_files: Iterable[Path]) -> dict[Path, list[int]]:
-    """Live processes running ``polymaker worker`` on each of ``params_files`` (one scan)."""
+    """Live workers (cold or forked) running on each of ``params_files`` (one scan)."""
     wanted = {str(path): path for path in params_files}
     found: dict[Path, list[int]] = {}
     if not wanted:
@@ -84,21 +94,9 @@ def find_workers(params_files: Iterable[Path]) -> dict[Path, list[int]]:
         cmdline = process.info.get("cmdline") or []
         if not cmdline or process.info.get("status") == psutil.STATUS_ZOMBIE:
             continue
-        path = wanted.get(cmdline[-1])
-        if path is not None and is_worker_cmdline(cmdline, path):
+        path = wanted.get(worker_params_of(cmdline) or "")
+        if path is not None:
             found.setdefault(path, []).append(process.pid)
-    return found
-
-
-def find_spares(data_dir: Path) -> list[int]:
-    """Live spares of ``data_dir`` (idle, or running the market they were handed)."""
-    found = []
-    for process in psutil.process_iter(["cmdline", "status"]):
-        cmdline = process.info.get("cmdline") or []
-        if process.info.get("status") != psutil.STATUS_ZOMBIE and is_spare_cmdline(
-            cmdline, data_dir
-        ):
-            found.append(process.pid)
     return found
 
 
@@ -131,10 +129,10 @@ def _is_group_leader(pid: int) -> bool:
 __all__ = [
     "RUN_STATE_VERSION",
     "details_in_run_state",
-    "find_spares",
     "find_workers",
     "is_worker_cmdline",
     "kill_leftover_workers",
     "read_run_state",
+    "worker_params_of",
     "write_run_state",
 ]

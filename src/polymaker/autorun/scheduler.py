@@ -2,7 +2,10 @@
 
 No I/O and no clock: the supervisor passes the ledger's entries, the number of slots in use and
 the time. Restarts count against the cap like first starts (the reference restarted above the
-cap, 4.27), and a due restart goes before the queue: that market was already being traded.
+cap, 4.27). A crashed market keeps its slot: a topic in ``backoff`` holds one while it waits
+for its restart (it may hold a position that nobody manages until then), so the queue only
+gets the slots left after running workers and pending restarts, and a due restart goes before
+the queue.
 """
 
 from __future__ import annotations
@@ -55,25 +58,43 @@ def plan_starts(
 ) -> Plan:
     """The topics to launch this tick: due restarts, then the queue in FIFO order.
 
-    ``launchable(topic)`` says whether the market's details are known (a topic queued by an
-    earlier run waits until a screen or a params file supplies them). ``busy(topic)`` is true
+    Every ``backoff`` topic not yet due holds one of the free slots, so the queue cannot take
+    it (see the module docstring). ``launchable(topic)`` says whether the market's details are
+    known (a topic queued by an earlier run waits until a screen or a params file supplies
+    them). ``busy(topic)`` is true
     while the supervisor still has a process or a sweep for it. Paused: nothing starts.
     """
     slots = free_slots(cap, in_use)
     if paused or slots == 0:
         return Plan(start=(), free_slots=slots)
+    entries = [entry for entry in entries if not busy(entry.topic_id)]
+    due = due_restarts(entries, now)
+    held = sum(entry.state is TopicState.BACKOFF for entry in entries) - len(due)
     chosen: list[str] = []
     waiting: list[str] = []
-    for topic in [*due_restarts(entries, now), *queue]:
-        if len(chosen) >= slots:
+    for topic in due:
+        if len(chosen) < slots:
+            _consider(topic, chosen, waiting, launchable)
+    queue_slots = slots - len(chosen) - held
+    for topic in queue:
+        if len(chosen) >= slots or queue_slots <= 0:
             break
         if topic in chosen or busy(topic):
             continue
-        if not launchable(topic):
-            waiting.append(topic)
-            continue
-        chosen.append(topic)
+        if _consider(topic, chosen, waiting, launchable):
+            queue_slots -= 1
     return Plan(start=tuple(chosen), waiting_for_details=tuple(waiting), free_slots=slots)
+
+
+def _consider(
+    topic: str, chosen: list[str], waiting: list[str], launchable: Callable[[str], bool]
+) -> bool:
+    """Choose ``topic`` if its details are known, else note it as waiting; True if chosen."""
+    if not launchable(topic):
+        waiting.append(topic)
+        return False
+    chosen.append(topic)
+    return True
 
 
 __all__ = ["Plan", "due_restarts", "free_slots", "plan_starts"]

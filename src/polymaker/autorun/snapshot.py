@@ -72,7 +72,16 @@ def status_document(supervisor: Supervisor) -> dict[str, Any]:
         "paused": supervisor.paused,
         "account": account_document(supervisor),
         "topics": [status_row(supervisor, entry) for entry in entries],
+        "unmanaged": unmanaged_holdings(supervisor),
     }
+
+
+def unmanaged_holdings(supervisor: Supervisor) -> list[dict[str, Any]]:
+    """Shares the exchange says the wallet holds in markets no running worker trades."""
+    holdings = None if supervisor.holdings is None else supervisor.holdings.latest
+    if holdings is None:
+        return []
+    return holdings.unmanaged(supervisor.topic_of_condition(), supervisor.tasks)
 
 
 def account_document(supervisor: Supervisor) -> dict[str, Any] | None:

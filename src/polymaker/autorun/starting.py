@@ -1,4 +1,4 @@
-"""Starting one topic's worker: validated PARAMS, the ledger's STARTING, a spare or a cold start.
+"""Starting one topic's worker: validated PARAMS, the ledger's STARTING, a fork or a cold start.
 
 The counterpart of ``exits`` (what happens when a worker ends). A topic whose PARAMS cannot be
 made valid fails here, before any process exists; a process that cannot be started counts as a
@@ -64,7 +64,7 @@ def start_topic(supervisor: Supervisor, topic: str) -> None:
             paths=paths,
             extra_env=supervisor.key.extra_env,
             log_max_bytes=supervisor.config.log_max_bytes,
-            spares=supervisor.spares,
+            template=supervisor.template,
         )
     except Exception as error:  # no process: counted as a failed start, retried by policy
         log.error("%s: cannot start the worker: %s", topic, error)
@@ -78,8 +78,10 @@ def start_topic(supervisor: Supervisor, topic: str) -> None:
         status_file=paths.status_file(topic),
         log_file=paths.topic_log(topic),
     )
-    warm = " (a warm spare)" if process.warm else ""
-    log.info("%s: %s, pid %d%s, log %s", topic, attempt, process.pid, warm, paths.topic_log(topic))
+    how = "forked" if process.forked else "cold start"
+    log.info(
+        "%s: %s, pid %d (%s), log %s", topic, attempt, process.pid, how, paths.topic_log(topic)
+    )
     supervisor.write_run_state()  # the new pid is on disk before the next tick (recovery reads it)
 
 

@@ -1,10 +1,10 @@
 """Start-up of a supervisor run: the exchange, and recovery from a predecessor that died.
 
 Recovery (docs/operations.md "After a crash"): topics the ledger shows as active were left by a
-supervisor that died. Their workers, found by command line and verified before any signal,
-are stopped; their markets are swept; they are queued again, at the front of the queue, so
-they resume before new topics (each worker takes over the position it finds). A drill
-exchange it left is killed after the same check.
+supervisor that died. Their workers, found by command line or (forked ones) process title and
+verified before any signal, are stopped; their markets are swept; they are queued again, at
+the front of the queue, so they resume before new topics (each worker takes over the position
+it finds). A drill exchange it left is killed after the same check.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from polymaker.autorun import recovery
 from polymaker.autorun.account import open_account
 from polymaker.autorun.embedded import EmbeddedExchange, kill_stale_sim
 from polymaker.autorun.exits import sweep_note
+from polymaker.autorun.holdings import open_holdings
 from polymaker.autorun.launch import details_from_topic
 from polymaker.autorun.states import ACTIVE_STATES, TopicState
 from polymaker.autorun.sweeper import Sweeper
@@ -74,6 +75,11 @@ async def start_exchange(supervisor: Supervisor, previous: dict[str, Any]) -> No
             key.key, configured, account.credentials, wallet=key.wallet
         )
         await supervisor.sweeper.connect()
+        wallet = key.wallet.address if key.wallet is not None else None
+        if wallet is not None:
+            supervisor.holdings = await open_holdings(
+                supervisor.sweeper.all_open_orders, configured.data_url, wallet
+            )
     log.info("exchange: %s", configured.clob_url)
 
 
@@ -86,10 +92,6 @@ async def recover(supervisor: Supervisor, previous: dict[str, Any]) -> None:
     active = ledger.in_state(ACTIVE_STATES)
     files = {entry.topic_id: supervisor.paths.params_file(entry.topic_id) for entry in active}
     found = recovery.find_workers(files.values())
-    # Spares carry no params file on their command line; a handed-over one trades a topic of
-    # this data dir, so every spare left behind is stopped (SIGTERM first) before the sweeps.
-    spares = recovery.find_spares(supervisor.paths.data_dir)
-    await recovery.kill_leftover_workers(spares, supervisor.config.stop_timeout_s)
     for entry in reversed(active):  # each goes to the front: they keep their ledger order
         pids = found.get(files[entry.topic_id], [])
         await recovery.kill_leftover_workers(pids, supervisor.config.stop_timeout_s)

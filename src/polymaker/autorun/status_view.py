@@ -96,6 +96,16 @@ def build_table(document: Mapping[str, Any], now: datetime | None = None) -> Tab
     return table
 
 
+def unmanaged_line(held: Mapping[str, Any]) -> str:
+    """``held, no worker: 10 shares of will-it-rain (at 0.42)`` for one unmanaged position."""
+    name = held.get("topic_id") or f"market {str(held.get('condition_id'))[:12]}…"
+    redeemable = ", redeemable" if held.get("redeemable") else ""
+    return (
+        f"held, no worker: {held.get('shares')} shares of {name} "
+        f"(at {held.get('avg_price')}{redeemable})"
+    )
+
+
 def summary(document: Mapping[str, Any]) -> str:
     """``3 running, 2 queued`` (counts by state)."""
     counts: dict[str, int] = {}
@@ -111,6 +121,8 @@ def print_status(document: Mapping[str, Any], out: TextIO) -> None:
     account = document.get("account")
     if isinstance(account, dict) and account.get("description"):
         console.print(escape(str(account["description"])))
+    for held in document.get("unmanaged") or []:
+        console.print(escape(unmanaged_line(held)))
     console.print(summary(document))
 
 

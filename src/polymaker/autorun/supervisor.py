@@ -6,9 +6,10 @@ that run beside it, so none of them delays monitoring (the reference slept on it
 4.2). Start-up: lock the data directory, load the ledger (a corrupt one stops here, untouched),
 resolve the key, start the exchange (embedded drill exchange when no URL is configured),
 authenticate once for the account (``account``: shared credentials, the order heartbeat),
-recover what a dead predecessor left, then serve the control socket. Every tick also applies
-the account limits (``guard``): launches they refuse wait in the queue, and tops up the
-``spare_workers`` spares that new markets are handed to (``spares``). Exit (SIGINT, SIGTERM,
+recover what a dead predecessor left, start the worker template (``template``: workers are
+forked from it, the supervisor being their child subreaper, ``reaping``), then serve the
+control socket. Every tick also applies the account limits (``guard``): launches they refuse
+wait in the queue. Exit (SIGINT, SIGTERM,
 ``exit``): stop launching, stop every worker in parallel, sweep their markets, write the ledger
 and ``run_state.json``, stop the order heartbeat, stop the embedded exchange. Transitions and
 their edges: ``states``.
@@ -29,13 +30,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from polymaker.autorun import recovery
+from polymaker.autorun import reaping, recovery
 from polymaker.autorun.account import Account
 from polymaker.autorun.control import ControlRequest, ControlServer
 from polymaker.autorun.embedded import EmbeddedExchange
 from polymaker.autorun.exits import handle_exit
 from polymaker.autorun.guard import LimitGuard, strategy_worst_case
 from polymaker.autorun.handlers import flatten, register_handlers
+from polymaker.autorun.holdings import HoldingsWatcher
 from polymaker.autorun.keys import WorkerKey, worker_key
 from polymaker.autorun.launch import MarketDetails, details_from_topic
 from polymaker.autorun.ledger import Ledger, utc_now
@@ -48,7 +50,6 @@ from polymaker.autorun.repl import run_repl
 from polymaker.autorun.scheduler import plan_starts
 from polymaker.autorun.screening import ScreenLoop, ScreenRequest
 from polymaker.autorun.snapshot import run_state_document
-from polymaker.autorun.spares import SparePool
 from polymaker.autorun.starting import start_topic
 from polymaker.autorun.startup import recover, start_exchange
 from polymaker.autorun.states import (
@@ -56,6 +57,7 @@ from polymaker.autorun.states import (
     TopicState,
 )
 from polymaker.autorun.sweeper import Sweeper, SweepResult
+from polymaker.autorun.template import WorkerTemplate
 from polymaker.config.global_config import GlobalConfig, Mode, ResolvedPaths
 from polymaker.config.strategy_defaults import StrategyDefaults
 from polymaker.exchange.secrets import RedactingFilter
@@ -64,7 +66,7 @@ from polymaker.exchange.urls import ExchangeUrls
 log = logging.getLogger("polymaker.autorun")
 
 TICK_S = 1.0
-SPARE_OUTPUT_FILE = "spare-workers.stdout.log"  # log dir: spare output before it has a topic
+TEMPLATE_OUTPUT_FILE = "worker-template.log"  # log dir: what the template itself prints
 LAUNCHES_PER_TICK = 10  # a fork storm of 200 Python starts would starve running workers
 
 
@@ -108,8 +110,9 @@ class Supervisor:
         self.key: WorkerKey | None = None
         self.embedded: EmbeddedExchange | None = None
         self.sweeper: Sweeper | None = None
+        self.holdings: HoldingsWatcher | None = None
         self.account: Account | None = None
-        self.spares: SparePool | None = None
+        self.template: WorkerTemplate | None = None
         self.guard = LimitGuard(
             AccountLimits.from_config(config), paths.status_dir, paths.data_dir, utc_now()
         )
@@ -154,7 +157,7 @@ class Supervisor:
             try:
                 await start_exchange(self, previous)
                 await recover(self, previous)
-                self.spares = self._spare_pool()
+                self.template = self._worker_template()
                 register_handlers(self)
                 await self.server.start()
                 self._start_screening()
@@ -168,16 +171,27 @@ class Supervisor:
                 await self._shutdown()
         finally:
             self._remove_signals()
+            if self.template is not None:
+                reaping.set_child_subreaper(False)
             lock.release()
         return 0
 
-    def _spare_pool(self) -> SparePool:
+    def _worker_template(self) -> WorkerTemplate | None:
+        """The template workers are forked from; None: every worker starts cold."""
+        if self.config.spare_workers is not None:
+            log.warning("spare_workers is deprecated and ignored: workers are forked instead")
+        if not self.config.worker_template:
+            log.info("worker_template is off: every worker starts cold")
+            return None
+        if not reaping.set_child_subreaper(True):
+            log.warning("cannot become a child subreaper: every worker starts cold")
+            return None
         assert self.key is not None
-        return SparePool(
-            self.config.spare_workers,
+        return WorkerTemplate(
             data_dir=self.paths.data_dir,
-            output_file=self.paths.log_dir / SPARE_OUTPUT_FILE,
+            output_file=self.paths.log_dir / TEMPLATE_OUTPUT_FILE,
             env=worker_env(self.key.extra_env),
+            rng=self.rng,
         )
 
     def _install_signals(self) -> None:
@@ -233,17 +247,30 @@ class Supervisor:
                 self._watch(task)
             except Exception:  # one topic's trouble must not stall the others
                 log.exception("%s: monitoring failed", task.topic_id)
-        self.guard.observe(now)
+        self._observe_limits(now)
         if self.guard.take_flatten():
             flatten(self, "daily loss limit (flatten_on_daily_loss)")
+        if self.template is not None:
+            self.template.maintain()
+            known = {task.pid for task in self.tasks.values()} | {self.template.pid or 0}
+            reaping.reap_strays(known)
         if not self.exit_requested.is_set():
             self._launch_due(now)
-            if self.spares is not None:
-                self.spares.refill()
         loop_time = asyncio.get_running_loop().time()
         if loop_time - self._last_snapshot >= self.config.status_interval_s:
             self.write_run_state()
             self._log_summary()
+
+    def _observe_limits(self, now: datetime) -> None:
+        """Account limits from the exchange's holdings (the workers' files for today's PnL)."""
+        holdings = None if self.holdings is None else self.holdings.latest
+        self.guard.observe(now, holdings, self.topic_of_condition())
+        if self.holdings is not None:
+            self.holdings.note_positions(self.guard.reported_positions())
+
+    def topic_of_condition(self) -> dict[str, str]:
+        """Which topic trades each known market (condition id -> topic id)."""
+        return {details.condition_id: topic for topic, details in self.details.items()}
 
     def _log_summary(self) -> None:
         """One ``status: 3 running, 2 queued`` line whenever the counts change."""
@@ -280,6 +307,8 @@ class Supervisor:
             self._ledger.clear_attempts(task.topic_id)
 
     def _launch_due(self, now: datetime) -> None:
+        if self.template is not None and self.template.holds_launches():
+            return  # the run's first template is importing: fork rather than start cold
         ledger = self._ledger
         plan = plan_starts(
             queue=ledger.queue,
@@ -367,13 +396,15 @@ class Supervisor:
             if ledger and entry and entry.state in SIGNALLABLE_STATES and not task.exiting:
                 ledger.transition(task.topic_id, TopicState.STOPPING, reason="supervisor exit")
             stops.append(self._stop_for_exit(task))
-        if self.spares is not None:
-            stops.append(self.spares.close())
+        if self.template is not None:
+            stops.append(self.template.close())
         await asyncio.gather(*stops, return_exceptions=True)
         await asyncio.gather(*self._exit_jobs, return_exceptions=True)
         if ledger is not None:
             self.write_run_state()
         await self.server.close()
+        if self.holdings is not None:
+            await self.holdings.stop()
         if self.sweeper is not None:
             await self.sweeper.aclose()
         if self.account is not None:  # after every worker stopped and every sweep

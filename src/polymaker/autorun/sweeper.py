@@ -21,6 +21,7 @@ from polymaker.exchange.secrets import ApiCredentials, PrivateKey
 from polymaker.exchange.trading import Trading, open_trading
 from polymaker.exchange.urls import ExchangeUrls
 from polymaker.exchange.wallet import Wallet
+from polymaker.exchange.wire.orders import Order
 
 log = logging.getLogger("polymaker.autorun.sweeper")
 
@@ -93,6 +94,11 @@ class Sweeper:
             await self._client()
         except PolymakerError as error:
             log.warning("sweeper cannot reach the exchange yet: %s", error)
+
+    async def all_open_orders(self) -> list[Order]:
+        """Every open order of the account (the account limits count them)."""
+        trading = await self._client()
+        return await trading.all_open_orders()
 
     async def sweep(self, condition_id: str, token_id: str | None) -> SweepResult:
         """Cancel every order of ours in ``condition_id`` and confirm; never raises."""

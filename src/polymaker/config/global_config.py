@@ -215,8 +215,10 @@ class GlobalConfig(ConfigModel):
     wallet_address: the wallet that holds the funds and positions: null = the key's own
     address (a plain EOA); else the key's proxy wallet, Safe or deposit wallet, classified from
     the key at start (``exchange.wallet``; ``POLYMAKER_WALLET_ADDRESS`` overrides it).
-    max_concurrent_workers: cap on worker processes alive at once (spares not counted).
-    spare_workers: idle, already-imported workers kept ready so a new market starts at once.
+    max_concurrent_workers: cap on worker processes alive at once.
+    worker_template: fork workers from one pre-imported template process (false: every
+    worker is a fresh Python, as before). spare_workers: deprecated and ignored (a warning at
+    start-up); the template replaced the spare workers.
     topics_poll_sec: screening period. stop_timeout_s: SIGTERM -> SIGKILL delay.
     heartbeat_stale_s: a worker whose status file is older than this is restarted (workers
     write it at least every 2 s). ignore_history: start topics even if the ledger has them from
@@ -236,7 +238,8 @@ class GlobalConfig(ConfigModel):
     wallet_address: str | None = None
     exchange: ExchangeSection = ExchangeSection()
     max_concurrent_workers: StrictInt = Field(default=3, ge=1, le=200)
-    spare_workers: StrictInt = Field(default=1, ge=0, le=8)
+    worker_template: StrictBool = True
+    spare_workers: StrictInt | None = None
     topics_poll_sec: Seconds = Field(default=300.0, ge=MIN_POLL_S, le=MAX_POLL_S)
     stop_timeout_s: Seconds = Field(default=10.0, ge=1, le=600)
     heartbeat_stale_s: Seconds = Field(default=30.0, ge=5, le=3600)

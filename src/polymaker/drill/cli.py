@@ -32,11 +32,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--port",
         type=int,
         default=0,
-        help="CLOB port; Gamma gets port+1, Data API port+2 (default 0: three free ports)",
+        help="CLOB port; Gamma gets port+1, Data API +2, relayer +3 (default 0: free ports)",
     )
     add("--markets", type=int, default=200, help="number of synthetic markets (default 200)")
     add("--seed", type=int, default=1, help="seed of the universe and simulator (default 1)")
     add("--url-file", type=Path, help="write the endpoint URLs as JSON here once ready")
+    add(
+        "--state-file",
+        type=Path,
+        help="keep the drill world (markets, accounts, orders, trades) here across restarts",
+    )
     add(
         "--replay",
         type=Path,
@@ -116,6 +121,8 @@ def _options(args: argparse.Namespace) -> SimOptions:
         )
     if args.replay is not None and not args.replay.is_file():
         raise ConfigError("file not found", file=args.replay, key="--replay")
+    if args.replay is not None and args.state_file is not None:
+        raise ConfigError("a replayed log cannot be continued: drop --state-file", key="--replay")
     faults: FaultPlan = parse_faults(args.faults) if args.faults else FaultPlan()
     return SimOptions(
         host=args.host,
@@ -133,6 +140,7 @@ def _options(args: argparse.Namespace) -> SimOptions:
         settle_delays_ms=(settle[0], settle[1]),
         new_markets_per_hour=args.new_markets_per_hour,
         resolve_delay_s=args.resolve_delay_s,
+        state_file=args.state_file,
     )
 
 

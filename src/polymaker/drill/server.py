@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 import time
@@ -35,6 +36,7 @@ from polymaker.drill.routes_common import ApiError, json_response
 from polymaker.drill.simulator import LifecycleRates, SimParams, Simulator
 from polymaker.drill.universe import Universe
 from polymaker.drill.wallets import WalletRegistry
+from polymaker.drill.world import SAVE_EVERY_S, load_world, save_world
 from polymaker.drill.ws import WsHub, add_ws_routes
 from polymaker.exchange.urls import ExchangeUrls
 
@@ -65,6 +67,7 @@ class SimOptions:
     settle_delays_ms: tuple[int, int] = (1000, 2000)
     new_markets_per_hour: float = 0.0
     resolve_delay_s: float = 1800.0
+    state_file: Path | None = None  # the drill world, kept across restarts (``world.py``)
 
 
 @dataclass
@@ -297,12 +300,27 @@ class DrillServer:
     async def _loop(self) -> None:
         assert self.venue is not None
         interval = self.options.tick_ms / 1000
+        next_save = time.monotonic() + SAVE_EVERY_S
         while True:
             await asyncio.sleep(interval)
             try:
                 self.venue.tick()
             except Exception:
                 log.exception("drill background tick failed")
+            if time.monotonic() >= next_save:
+                next_save = time.monotonic() + SAVE_EVERY_S
+                self.save()
+
+    def save(self) -> None:
+        """Write the drill world to ``--state-file`` (if any); a failure is logged, not fatal."""
+        path = self.options.state_file
+        if path is None or self.venue is None:
+            return
+        self.venue.flush()  # every event out before its state is kept
+        try:
+            save_world(self.venue, path)
+        except OSError as error:
+            log.error("cannot save the drill world to %s: %s", path, error)
 
     async def stop(self) -> None:
         """Stop ticking, close every WebSocket and site."""
@@ -311,6 +329,7 @@ class DrillServer:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        self.save()
         if self.venue is not None:
             await self.venue.hub.close_all()
         for runner in self._runners:
@@ -319,7 +338,26 @@ class DrillServer:
 
 
 def build_venue(options: SimOptions) -> Venue:
-    """Universe, ledger, engine and simulator wired together (no sockets)."""
+    """Universe, ledger, engine and simulator wired together (no sockets).
+
+    With ``state_file`` holding a saved world, that world is continued instead (its universe,
+    accounts, books and clock; ``markets``/``seed`` then no longer apply).
+    """
+    world = None if options.state_file is None else load_world(options.state_file)
+    if world is not None:
+        venue = _fresh_venue(dataclasses.replace(options, markets=0))
+        world.restore_into(venue)
+        log.info(
+            "continuing the drill world of %s (%d markets, saved %s)",
+            options.state_file,
+            len(venue.universe.markets),
+            datetime.fromtimestamp(world.saved_ms / 1000, UTC).isoformat(timespec="seconds"),
+        )
+        return venue
+    return _fresh_venue(options)
+
+
+def _fresh_venue(options: SimOptions) -> Venue:
     now = datetime.now(UTC)
     universe = Universe.generate(options.markets, options.seed, now)
     ledger = Ledger(initial_balance=options.balance)

@@ -101,6 +101,16 @@ class SimMarket:
     _json: bytes | None = None
 
     @property
+    def clob_token_ids(self) -> tuple[str, str]:
+        """The CTF token ids Gamma lists (``clobTokenIds``; a v2 market does not trade them)."""
+        return self.listed_clob_token_ids or (self.yes_token, self.no_token)
+
+    @property
+    def position_ids(self) -> tuple[str, str]:
+        """The Protocol V2 position ids Gamma lists (``positionIds``; traded on v2 markets)."""
+        return position_ids(self.condition_id, self.neg_risk)
+
+    @property
     def end_date(self) -> datetime:
         """End of trading as an aware UTC datetime."""
         return datetime.fromtimestamp(self.end_ms / 1000, tz=UTC)
@@ -244,9 +254,7 @@ class Universe:
         """A market at the next index: ids from ``rng``, the rest from ``fields``."""
         index = len(self.markets)
         fair = fields.pop("fair")
-        version = fields.pop("version", None) or draw_version(
-            random.Random(f"{self.seed}:{index}:v")
-        )
+        version = fields.pop("version", None)
         tick = fields.pop("tick_size", None) or tick_for(fair, rng)
         spread_ticks = rng.choice((1, 2, 2, 3))
         market = SimMarket(
@@ -266,7 +274,8 @@ class Universe:
             **fields,
         )
         market.volume_24h = float(market.volume) * rng.uniform(0.002, 0.05)
-        if version == "v2":  # Gamma lists CTF ids too; the market trades its position ids
+        # A v2 market: Gamma lists CTF ids too, but the market trades its position ids.
+        if (version or draw_version(market.condition_id)) == "v2":
             market.version = "v2"
             market.listed_clob_token_ids = (market.yes_token, market.no_token)
             market.yes_token, market.no_token = position_ids(market.condition_id, market.neg_risk)

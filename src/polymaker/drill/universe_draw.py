@@ -35,9 +35,13 @@ _V2_MODULE = {False: 1, True: 2}  # binary and neg-risk modules of Protocol V2
 _LOW_128 = (1 << 128) - 1
 
 
-def draw_version(rng: random.Random) -> str:
-    """``"v2"`` for about a quarter of the markets, else ``"v1"``."""
-    return "v2" if rng.random() < V2_SHARE else "v1"
+def draw_version(condition_id: str) -> str:
+    """``"v2"`` for about a quarter of the markets, else ``"v1"``.
+
+    Drawn from the (already random) condition id's last 16 bits: deterministic per market, and
+    free, where a seeded ``random.Random`` per market would cost 13 % of generating a universe.
+    """
+    return "v2" if int(condition_id[-4:], 16) < V2_SHARE * 0x10000 else "v1"
 
 
 def position_ids(condition_id: str, neg_risk: bool) -> tuple[str, str]:

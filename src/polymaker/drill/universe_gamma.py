@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from polymaker.drill.universe_draw import position_ids
 from polymaker.drill.universe_text import FEES, TAG_IDS, description
 
 if TYPE_CHECKING:
@@ -182,7 +181,6 @@ def market_dict(market: SimMarket, *, include_events: bool) -> dict[str, Any]:
     v24 = market.volume_24h
     image = _IMAGE.format(slug=market.event.slug)
     fee_type, rate, rebate, _ = FEES[market.category]
-    clob_ids = market.listed_clob_token_ids or (market.yes_token, market.no_token)
     doc: dict[str, Any] = {
         **_STATIC_MARKET_KEYS,
         "id": market.market_id,
@@ -215,8 +213,8 @@ def market_dict(market: SimMarket, *, include_events: bool) -> dict[str, Any]:
         "volume1wk": v24 * 7,
         "volume1mo": v24 * 30,
         "volume1yr": volume,
-        "clobTokenIds": json.dumps(list(clob_ids)),
-        "positionIds": list(position_ids(market.condition_id, market.neg_risk)),
+        "clobTokenIds": json.dumps(list(market.clob_token_ids)),
+        "positionIds": list(market.position_ids),
         "version": market.version,
         "volume24hrClob": v24,
         "volume1wkClob": v24 * 7,

@@ -347,6 +347,12 @@ class Trading:
             bucket=PUBLIC,
         )
 
+    async def all_open_orders(self) -> list[Order]:
+        """Every open order of the account, in every market (the account limits' input)."""
+        return await self._call(
+            "GET /data/orders", lambda: self._list_orders(), retry=True, bucket=PUBLIC
+        )
+
     async def confirm_no_open_orders(
         self, condition_id: str, *, timeout_s: float, poll_s: float = 0.2
     ) -> list[Order]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from polymaker.errors import PolymakerError
 from polymaker.worker import cli
 
 
@@ -19,13 +18,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="polymaker worker", description=cli.__doc__)
     cli.add_arguments(parser)
     args = parser.parse_args()
-    try:
-        return cli.run(args)
-    except PolymakerError as error:
-        print(f"polymaker worker: {error}", file=sys.stderr)
-        return error.exit_code
-    except KeyboardInterrupt:
-        return 130
+    return cli.run_to_exit_code(args.params)
 
 
 if __name__ == "__main__":

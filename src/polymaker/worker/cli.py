@@ -5,8 +5,8 @@ secrets from the environment (exit 2; given API credentials that are not the key
 too), the exchange client, the market check (exit 3), then the runtime. Paper mode reads no
 secret at all: its orders are simulated (``worker.venue``). Exit codes: 0 finished or
 stopped; 2 invalid params or secrets; 3 market not tradable; 1 any other failure (the
-supervisor may retry). ``--await-params DATA_DIR`` starts a spare that takes its PARAMS.json
-from stdin once its imports are done (``worker.handoff``).
+supervisor may retry). The supervisor usually forks this same code from its pre-imported
+template (``worker.template``), which calls :func:`run_to_exit_code`.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from polymaker.exchange.secrets import (
 from polymaker.exchange.trading import open_trading
 from polymaker.exchange.user_feed import ApiCredentials as FeedCredentials
 from polymaker.exchange.wallet import classify_wallet
-from polymaker.worker.handoff import AWAIT_FLAG, read_handoff, redirect_output
 from polymaker.worker.logsetup import configure_logging
 from polymaker.worker.runtime import EXIT_FAILURE, WorkerRuntime
 from polymaker.worker.status import StatusSnapshot, StatusWriter, WorkerState
@@ -50,21 +49,12 @@ log = logging.getLogger("polymaker.worker")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``PARAMS`` positional argument, or ``--await-params DATA_DIR`` for a spare."""
+    """The ``PARAMS`` positional argument."""
     parser.add_argument(
         "params",
         type=Path,
-        nargs="?",
         metavar="PARAMS.json",
         help="the market, side, strategy and exchange of this worker",
-    )
-    parser.add_argument(
-        AWAIT_FLAG,
-        dest="await_params",
-        type=Path,
-        metavar="DATA_DIR",
-        help="start as the supervisor's spare: import everything, then read PARAMS.json and "
-        "the raw output file from one JSON line on stdin (docs/worker.md)",
     )
 
 
@@ -138,24 +128,13 @@ def _failed_status(params: WorkerParams, writer: StatusWriter, error: str, code:
         log.error("cannot write the status file: %s", write_error)
 
 
-def _params_file(args: argparse.Namespace) -> Path | None:
-    """PARAMS.json from the command line or, for a spare, from the hand-over on stdin."""
-    if (args.params is None) == (args.await_params is None):
-        raise ConfigError(f"give PARAMS.json or {AWAIT_FLAG} DATA_DIR (exactly one)")
-    if args.params is not None:
-        return Path(args.params)
-    handoff = read_handoff(sys.stdin.buffer)
-    if handoff is None:
-        return None
-    redirect_output(handoff.output)
-    return handoff.params
-
-
 def run(args: argparse.Namespace) -> int:
     """Run one worker; returns the exit code (errors before trading are exit 2 or 1)."""
-    params_file = _params_file(args)
-    if params_file is None:
-        return 0  # a spare whose supervisor went away before handing it a market
+    return run_params(Path(args.params))
+
+
+def run_params(params_file: Path) -> int:
+    """Run the worker of ``params_file``; ``PolymakerError`` before trading propagates."""
     params = load_worker_params(params_file)
     redactor = RedactingFilter()
     configure_logging(
@@ -175,6 +154,17 @@ def run(args: argparse.Namespace) -> int:
         _failed_status(params, writer, str(error), error.exit_code)
         raise
     return _guarded(params, writer, lambda: _main(params, key, credentials, redactor, writer))
+
+
+def run_to_exit_code(params_file: Path) -> int:
+    """:func:`run_params` with every error mapped to its exit code (and told on stderr)."""
+    try:
+        return run_params(params_file)
+    except PolymakerError as error:
+        print(f"polymaker worker: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
 
 
 def _guarded(
