@@ -135,6 +135,7 @@ def test_absurd_matched_amounts_are_refused(amount: str) -> None:
         {"price": "0.5", "size": "1E+999999999"},
         {"price": "1E-999999999", "size": "5"},
         {"price": "0.5", "size": "1" * 70},
+        {"price": "0.5", "size": "1E-999999999"},
     ],
 )
 def test_book_levels_beyond_any_venue_value_are_refused(level: dict[str, str]) -> None:
@@ -151,3 +152,11 @@ def test_a_parser_that_raises_anyway_becomes_an_unparsed_event(
     event = decode_object({"event_type": "book"}, {"book": broken})
     assert isinstance(event, UnparsedEvent) and event.reason.startswith(DECODER_BUG)
     assert DECODER_BUG in caplog.text
+
+
+def test_a_new_market_with_a_tick_outside_the_price_range_is_unparsed() -> None:
+    """Found by the fuzz tests: a tick size of 123 was accepted."""
+    event = decode_market_event(
+        _with(load_fixture("ws_market_new_market_2025-12.json"), order_price_min_tick_size="123")
+    )
+    assert isinstance(event, UnparsedEvent) and "order_price_min_tick_size" in event.reason

@@ -127,6 +127,14 @@ def price(obj: Mapping[str, Any], key: str) -> Decimal:
     return value
 
 
+def optional_tick(obj: Mapping[str, Any], key: str) -> Decimal | None:
+    """An optional tick size: strictly between 0 and 1, like a price (absent/``""`` -> None)."""
+    value = optional_decimal(obj, key)
+    if value is not None and not _ZERO < value < _ONE:
+        raise WireError(key, f"tick size {value} outside (0, 1)")
+    return value
+
+
 def quote(obj: Mapping[str, Any], key: str) -> Decimal | None:
     """An optional reported price (best bid/ask, last trade, spread): within [0, 1] or None."""
     value = optional_decimal(obj, key)

@@ -79,7 +79,7 @@ def parse_levels(obj: Mapping[str, Any], key: str) -> tuple[PriceLevel, ...]:
 
     Inlined rather than built on the generic field readers: deep books carry hundreds of
     levels and arrive on every subscribe and after trades. Same rules: decimal strings of at
-    most 64 characters, 1e-30 <= price < 1, finite 0 <= size < 1e15.
+    most 64 characters, 1e-30 <= price < 1, size 0 or 1e-30 <= size < 1e15.
     """
     raw = obj.get(key)
     if raw is None:
@@ -100,7 +100,7 @@ def parse_levels(obj: Mapping[str, Any], key: str) -> tuple[PriceLevel, ...]:
                 and price.adjusted() >= f.MIN_ADJUSTED
                 and size.is_finite()
                 and size >= _ZERO
-                and size.adjusted() <= f.MAX_ADJUSTED
+                and (not size or f.MIN_ADJUSTED <= size.adjusted() <= f.MAX_ADJUSTED)
             ):
                 raise WireError(key, f"level out of range: {excerpt(item)}")
             levels.append(PriceLevel(price, size))
@@ -115,9 +115,7 @@ def parse_book(payload: object) -> OrderBookSnapshot:
     Raises WireError (an ``UnexpectedResponseError``) naming the bad key.
     """
     obj = f.require_mapping(payload, "book")
-    tick_size = f.optional_decimal(obj, "tick_size")
-    if tick_size is not None and not Decimal(0) < tick_size < Decimal(1):
-        raise WireError("tick_size", f"tick size {tick_size} outside (0, 1)")
+    tick_size = f.optional_tick(obj, "tick_size")
     min_order_size = f.optional_decimal(obj, "min_order_size")
     if min_order_size is not None and min_order_size < 0:
         raise WireError("min_order_size", f"negative minimum {min_order_size}")
