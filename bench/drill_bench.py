@@ -29,7 +29,7 @@ from eth_account import Account
 from polymarket._internal.actions.orders.post import build_post_order_request
 from polymarket._internal.hmac import build_hmac_signature
 
-from polymaker.drill.testing import running_sim
+from polymaker.drill.testing import running_sim, trading_ids
 from polymaker.exchange.sdk import create_secure_client
 from polymaker.exchange.urls import ExchangeUrls
 
@@ -53,7 +53,7 @@ def _quiet_market(client: Any) -> tuple[str, Decimal]:
     for page in client.list_markets(closed=False):
         for market in page.items:
             if market.state.accepting_orders:
-                token = market.outcomes.yes.token_id
+                token = trading_ids(market)[0]
                 book = client.get_order_book(asset_id=token)
                 if book.bids:
                     return token, book.tick_size

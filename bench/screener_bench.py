@@ -1,14 +1,21 @@
 """Benchmark: screen a 20,000-market drill universe, polymaker vs a naive reference baseline.
 
-Usage: ``.venv/bin/python bench/screener_bench.py [--markets 20000] [--runs 5] [--seed 1]``
-(or ``--url-file F`` to use a drill exchange that is already running).
+Usage: ``.venv/bin/python bench/screener_bench.py [--markets 20000] [--runs 5] [--seed 1]
+[--all-markets] [--direct]`` (or ``--url-file F`` to use an exchange that is already running).
+
+The markets are the drill exchange's Gamma objects, which carry the real field set (about 5 KB
+and 90 keys each with their event, like the recorded fixture
+``gamma_market_v1_with_positionIds_and_feeSchedule_2026-08.json``). They are captured once
+from a drill exchange and served as prebuilt bytes by ``standin_venue.py``, so the venue costs
+almost nothing and the figures are the screeners' own (``--direct`` screens the drill exchange
+itself instead). ``--all-markets`` widens the end-time window to every listed market, so the
+screen parses the whole active universe instead of the ~7,000 ending 5-48 h from now.
 
 Both variants use the shipped default criteria (config/filter_params.json). Each run is a
 fresh child process (so peak RSS is per run) that screens end to end: listing, books for the
 candidates, criteria, output file.
 Reported: the median wall time of the screen itself (after imports) and the peak RSS of the
-child. One untimed warm-up run per variant comes first, because the drill exchange builds
-each market's book lazily on first touch.
+child. One untimed warm-up run per variant comes first.
 
 The baseline does what the reference screener did (reference_behaviour.md section 1): the
 legacy ``/markets`` listing with ``limit=500`` and window halving, one request at a time; early
@@ -19,14 +26,18 @@ sequential batches of 200; then blacklist, quote band, volume and one-per-event.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import re
 import resource
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -133,9 +144,16 @@ class Baseline:
         return {"total": len(self.rows), "topics": chosen}
 
 
+ALL_MARKETS = {"min_end_hours": 0.0, "max_end_hours": 24.0 * 400}
+
+
+def _params(all_markets: bool) -> FilterParams:
+    return FilterParams(**ALL_MARKETS) if all_markets else FilterParams()
+
+
 def _child(args: argparse.Namespace) -> None:
     """One timed run in this process; prints one JSON line."""
-    params = FilterParams()
+    params = _params(args.all_markets)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     cpu_started = time.process_time()
@@ -158,23 +176,25 @@ def _child(args: argparse.Namespace) -> None:
                       "rss_before_mb": rss_before / 1024, **summary}))  # fmt: skip
 
 
-def _one(variant: str, urls: dict[str, str], out: Path) -> dict[str, Any]:
+def _one(variant: str, urls: dict[str, str], out: Path, all_markets: bool) -> dict[str, Any]:
     command = [sys.executable, __file__, "--child", variant, "--gamma-url", urls["gamma_url"],
                "--clob-url", urls["clob_url"], "--out", str(out)]  # fmt: skip
+    if all_markets:
+        command.append("--all-markets")
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{variant} run failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _measure(urls: dict[str, str], runs: int, workdir: Path) -> dict[str, Any]:
+def _measure(urls: dict[str, str], args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     report: dict[str, Any] = {}
     samples: dict[str, list[dict[str, Any]]] = {v: [] for v in VARIANTS}
     for variant in samples:
-        _one(variant, urls, workdir / f"{variant}.json")  # warm-up, untimed
-    for _ in range(runs):
+        _one(variant, urls, workdir / f"{variant}.json", args.all_markets)  # warm-up, untimed
+    for _ in range(args.runs):
         for variant, runs_of in samples.items():
-            runs_of.append(_one(variant, urls, workdir / f"{variant}.json"))
+            runs_of.append(_one(variant, urls, workdir / f"{variant}.json", args.all_markets))
     for variant, runs_of in samples.items():
         walls = [r["wall_s"] for r in runs_of]
         report[variant] = {
@@ -196,12 +216,49 @@ def _measure(urls: dict[str, str], runs: int, workdir: Path) -> dict[str, Any]:
     return report
 
 
+STANDIN = Path(__file__).with_name("standin_venue.py")
+
+
+def _capture(drill: dict[str, str], args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    """Save the drill's listing, and the books of the markets the screens will ask about."""
+    now = datetime.now(UTC)
+    params = _params(args.all_markets)
+    margin = timedelta(hours=1)
+    low = _iso(now + timedelta(hours=params.min_end_hours) - margin)
+    high = _iso(now + timedelta(hours=params.max_end_hours) + margin)
+    command = [sys.executable, str(STANDIN), "capture", str(out),
+               "--gamma-url", drill["gamma_url"], "--clob-url", drill["clob_url"],
+               "--books-from", low, "--books-to", high]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=True)
+    return json.loads(done.stdout)
+
+
+@contextlib.contextmanager
+def _standin(captured: Path, workdir: Path) -> Iterator[dict[str, str]]:
+    """Serve the captured bytes from a child process until the block ends."""
+    url_file = workdir / "standin_urls.json"
+    server = subprocess.Popen([sys.executable, str(STANDIN), "serve", str(captured),
+                               "--url-file", str(url_file)], start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not url_file.exists():
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the stand-in venue did not start")
+            time.sleep(0.05)
+        yield json.loads(url_file.read_text())
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--markets", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--url-file", type=Path, help="use this running drill exchange")
+    parser.add_argument("--url-file", type=Path, help="use this running exchange directly")
+    parser.add_argument("--direct", action="store_true", help="screen the drill exchange itself")
+    parser.add_argument("--all-markets", action="store_true", help="no end-time window")
     parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--gamma-url", help=argparse.SUPPRESS)
     parser.add_argument("--clob-url", help=argparse.SUPPRESS)
@@ -210,17 +267,24 @@ def main() -> None:
     if args.child:
         _child(args)
         return
+    report: dict[str, Any] = {"markets": args.markets, "all_markets": args.all_markets}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         if args.url_file is not None:
-            urls = json.loads(args.url_file.read_text())
-            report = _measure(urls, args.runs, workdir)
-        else:
-            from polymaker.drill.testing import running_sim
+            report.update(_measure(json.loads(args.url_file.read_text()), args, workdir))
+            print(json.dumps(report, indent=2))
+            return
+        from polymaker.drill.testing import running_sim
 
-            with running_sim(workdir, markets=args.markets, seed=args.seed, timeout_s=120) as u:
-                report = _measure(u.model_dump(), args.runs, workdir)
-    report["markets"] = args.markets
+        captured = workdir / "captured.json"
+        with running_sim(workdir, markets=args.markets, seed=args.seed, timeout_s=120) as sim:
+            if args.direct:
+                report.update(_measure(sim.model_dump(), args, workdir))
+            else:
+                report["venue"] = _capture(sim.model_dump(), args, captured)
+        if not args.direct:
+            with _standin(captured, workdir) as urls:
+                report.update(_measure(urls, args, workdir))
     print(json.dumps(report, indent=2))
 
 

@@ -15,10 +15,11 @@ start ``polymaker run`` with ``max_concurrent_workers`` N, wait until they all r
   summed by role: supervisor, template, workers, drill exchange, other (the screener's fork
   server); the marginal memory of a worker is its mean USS.
 
-Prints one JSON line per (N, variant). Screening period 1 s.
+Prints one JSON line per (N, variant). Screening period ``--poll`` (default 1 s; with 300, as
+shipped, the late markets are found by their ``new_market`` announcement, issue 11).
 
 Usage: .venv/bin/python bench/supervisor_bench.py [N ...] [--variants cold forked]
-[--late K ...] [--window S]
+[--late K ...] [--window S] [--poll S]
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ FILTER = {
 STRATEGY = {"default": {"order_size": 5, "max_position_shares": 10, "buy_price_threshold": 0.9}}
 
 
-def _config(root: Path, urls: dict[str, str], cap: int, forked: bool) -> Path:
+def _config(root: Path, urls: dict[str, str], cap: int, forked: bool, poll_s: float) -> Path:
     config = root / "config"
     config.mkdir(parents=True)
     document = {
@@ -68,7 +69,7 @@ def _config(root: Path, urls: dict[str, str], cap: int, forked: bool) -> Path:
         "exchange": urls,
         "max_concurrent_workers": cap,
         "worker_template": forked,
-        "topics_poll_sec": 1,
+        "topics_poll_sec": poll_s,
         "heartbeat_stale_s": 120,
         "stop_timeout_s": 10,
         "screener": {"timeout_s": 60, "retries": 1},
@@ -233,7 +234,12 @@ def _latencies(http: httpx.Client, late: int, log_file: Path, tag: str) -> dict[
 
 
 def bench(
-    workers: int, forked: bool, lates: list[int], window_s: float, ramp_timeout_s: float
+    workers: int,
+    forked: bool,
+    lates: list[int],
+    window_s: float,
+    ramp_timeout_s: float,
+    poll_s: float = 1.0,
 ) -> dict[str, Any]:
     """One run with ``workers`` running workers (see the module docstring)."""
     with (
@@ -246,8 +252,10 @@ def bench(
         early = workers - sum(lates)  # the late markets bring it to ``workers`` running
         for index in range(early):
             _add_market(http, f"early-{index}")
-        supervisor = _start_supervisor(root, _config(root, urls.model_dump(), workers, forked))
-        result: dict[str, Any] = {"workers": workers, "variant": "forked" if forked else "cold"}
+        config = _config(root, urls.model_dump(), workers, forked, poll_s)
+        supervisor = _start_supervisor(root, config)
+        variant = "forked" if forked else "cold"
+        result: dict[str, Any] = {"workers": workers, "variant": variant, "poll_s": poll_s}
         try:
             started = time.monotonic()
             while (running := _running(root / "data")) < early:
@@ -283,10 +291,17 @@ def main() -> int:
     parser.add_argument("--late", type=int, nargs="+", default=[10, 20])
     parser.add_argument("--window", type=float, default=20.0, help="steady CPU window, seconds")
     parser.add_argument("--ramp-timeout", type=float, default=900.0)
+    parser.add_argument(
+        "--poll",
+        type=float,
+        default=1.0,
+        help="topics_poll_sec (300, as shipped: late markets are found by new_market)",
+    )
     args = parser.parse_args()
     for size in args.sizes:
         for variant in args.variants:
-            result = bench(size, variant == "forked", args.late, args.window, args.ramp_timeout)
+            forked = variant == "forked"
+            result = bench(size, forked, args.late, args.window, args.ramp_timeout, args.poll)
             print(json.dumps(result), flush=True)
     return 0
 

@@ -19,7 +19,7 @@ from polymaker.autorun.control import ControlServer, Outcome
 from polymaker.autorun.ledger import Ledger
 from polymaker.autorun.repl import handle_line
 from polymaker.autorun.snapshot import STATUS_KEYS
-from polymaker.autorun.status_view import build_table, summary, uptime
+from polymaker.autorun.status_view import summary, uptime
 from polymaker.cli import main
 from polymaker.config.global_config import Mode
 
@@ -133,11 +133,7 @@ def test_offline_reset_of_a_corrupt_ledger_fails_and_touches_nothing(project: Pa
 
 
 def test_the_table_shows_every_column_and_a_summary() -> None:
-    from rich.console import Console
-
-    console = Console(file=io.StringIO(), width=200)
-    console.print(build_table(STATUS))
-    text = console.file.getvalue()  # type: ignore[attr-defined]
+    text = _printed(STATUS, 200)
     for expected in ("polymaker [drill]", "running", "queued", "0.10", "strategy idle"):
         assert expected in text
     assert summary(STATUS) == "1 queued, 1 running"
@@ -146,6 +142,59 @@ def test_the_table_shows_every_column_and_a_summary() -> None:
     now = datetime(2026, 12, 3, 15, 2, 3, tzinfo=UTC)
     assert uptime("2026-12-03T14:00:00Z", "running", now) == "1h02m"
     assert uptime("2026-12-03T14:00:00Z", "stopped", now) == ""
+
+
+LONG_SLUG = "will-the-federal-reserve-cut-interest-rates-by-50-bps-at-the-december-2026-meeting"
+BUSY = {
+    "mode": "drill",
+    "paused": False,
+    "topics": [
+        {**STATUS["topics"][0], "topic_id": LONG_SLUG, "pid": 1234567, "position": "10",
+         "realized_pnl": "-12.35", "open_orders": 2, "restarts": 3, "heartbeat_age_s": 0.4,
+         "last_log": "2026-12-07T14:00:00Z INFO [drill] fed: strategy: BUYING -> HOLDING after a "
+                     "fill of 5 at 0.962 (order 0xabc), the sell rests at 0.972 post-only"},
+        *[{**STATUS["topics"][1], "topic_id": f"market-{i}-{LONG_SLUG}"} for i in range(3)],
+    ],
+}  # fmt: skip
+
+
+def _printed(document: dict, width: int, *, wide: bool = False) -> str:
+    from polymaker.autorun.status_view import print_status
+
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COLUMNS", str(width))
+        print_status(document, out, wide=wide)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+def test_the_table_fits_the_terminal_one_line_per_topic(width: int) -> None:
+    lines = _printed(BUSY, width).splitlines()
+    assert max(len(line) for line in lines) <= width
+    assert len(lines) == 2 + len(BUSY["topics"]) + 1  # title, header, one per topic, summary
+    header = lines[1].split()
+    assert header[:4] == ["topic", "state", "position", "PnL"]  # the most useful first
+    row = lines[2]
+    assert "…" in row and row.startswith(LONG_SLUG[: min(len(LONG_SLUG), width // 3) - 1])
+    assert "running" in row and "-12.35" in row and "10" in row
+    if width >= 120:
+        assert "last" in header and "strategy: BUYING" in row  # the log line, cut to fit
+    if width >= 200:
+        assert "1234567" in row and "restarts" in header
+
+
+def test_wide_shows_everything_uncut_and_json_keeps_full_ids(
+    fake_supervisor: list[tuple[str, dict[str, object]]], project: Path, capsys
+) -> None:
+    text = _printed(BUSY, 80, wide=True)
+    assert LONG_SLUG in text and "the sell rests at 0.972 post-only" in text and "…" not in text
+    STATUS["topics"].append(BUSY["topics"][0])
+    try:
+        assert main(["status", "--json", "--global-config", str(project)]) == 0
+    finally:
+        STATUS["topics"].pop()
+    assert LONG_SLUG in json.loads(capsys.readouterr().out)["topics"][2]["topic_id"]
 
 
 def test_repl_lines_go_through_dispatch() -> None:

@@ -51,9 +51,12 @@ def test_no_secret_appears_in_any_file_or_any_command_output(project_factory: An
     key appears in the bytes of any file under the data and log directories (recursively) or
     in any command's output (the control commands' and the supervisor's own).
 
-    One file is excluded from the byte search because it must hold the secret:
-    ``data/api_creds.json``, the credentials the supervisor derived once for its workers; it is
-    asserted to be mode 0600. The other secret file of a drill run, ``data/drill_wallet.key``,
+    Two files are excluded from the byte search because they must hold the credentials, and
+    are asserted to be mode 0600: ``data/api_creds.json``, the credentials the supervisor
+    derived once for its workers, and ``data/drill_world.pickle``, the embedded drill
+    exchange's own database, which holds the API keys it issued (as every venue does: they own
+    its orders). Those are drill credentials, derived from the drill's own secret; the private
+    key is in neither. The other secret file of a drill run, ``data/drill_wallet.key``,
     is not made at all when ``POLYMAKER_PRIVATE_KEY`` is given (asserted), so it is not excluded.
     The credentials are checked against an independent derivation from the same key at the
     same (embedded) exchange, so the searched values are the real ones.
@@ -104,10 +107,13 @@ def test_no_secret_appears_in_any_file_or_any_command_output(project_factory: An
         "API passphrase": passphrase.encode(),
         "API key": api_key.encode(),
     }
+    world = project.data_dir / "drill_world.pickle"
+    assert stat.S_IMODE(world.stat().st_mode) == 0o600
+    assert TEST_KEY[2:].encode() not in world.read_bytes().lower()
     searched = 0
     for directory in (project.data_dir, project.root / "logs"):
         for path in sorted(directory.rglob("*")):
-            if path == creds_file or not path.is_file():
+            if path in (creds_file, world) or not path.is_file():
                 continue
             searched += 1
             assert not _leaks(path.read_bytes(), secrets), (

@@ -11,7 +11,7 @@ from eth_account import Account
 from polymarket.errors import OrderHeartbeatMismatchError, RequestRejectedError
 
 from polymaker.drill.server import SimOptions
-from polymaker.drill.testing import InProcessSim, in_process_sim
+from polymaker.drill.testing import InProcessSim, in_process_sim, trading_ids
 from polymaker.exchange.sdk import create_secure_client
 
 pytestmark = pytest.mark.integration
@@ -23,21 +23,13 @@ def sim() -> Iterator[InProcessSim]:
         yield running
 
 
-def _trading_ids(market) -> tuple[str, str]:
-    """The ids the market trades: ``positionIds`` on Protocol V2 markets, else CTF token ids."""
-    outcomes = market.outcomes
-    if market.version == "v2":
-        return outcomes.yes.position_id, outcomes.no.position_id
-    return outcomes.yes.token_id, outcomes.no.token_id
-
-
 def _pick_market(client) -> tuple[str, str, Decimal, Decimal, Decimal]:
     """A tradable binary market with room inside the spread: (yes, no, bid, ask, tick)."""
     for page in client.list_markets(closed=False):
         for market in page.items:
             if not market.state.accepting_orders or market.state.neg_risk:
                 continue
-            yes, no = _trading_ids(market)
+            yes, no = trading_ids(market)
             book = client.get_order_book(asset_id=yes)
             if (
                 book.bids

@@ -8,10 +8,11 @@ from pathlib import Path
 import httpx
 import pytest
 from eth_account import Account
+from websockets.sync.client import connect
 
 from polymaker.drill.server import SimOptions
 from polymaker.drill.testing import in_process_sim
-from polymaker.drill.world import WORLD_VERSION, World, load_world
+from polymaker.drill.world import WORLD_VERSION, World, load_world, save_world
 from polymaker.errors import StateFileError
 from polymaker.exchange.sdk import create_secure_client
 
@@ -44,6 +45,12 @@ def test_balances_positions_orders_trades_and_keys_continue_after_a_restart(tmp_
         credentials = maker.credentials
         maker.close()
         taker.close()
+        # A live subscriber at the save: the world must not try to keep the hub's sockets.
+        feed = connect(sim.urls.ws_market_url)
+        feed.send(json.dumps({"type": "market", "assets_ids": [yes]}))
+        feed.recv(timeout=5)
+        sim.call(save_world, sim.venue, world)  # raises if anything live is in the world
+        feed.close()
     assert world.stat().st_mode & 0o777 == 0o600
     with in_process_sim(_options(world, markets=3, seed=99)) as sim:  # the saved world wins
         after = httpx.get(

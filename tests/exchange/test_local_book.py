@@ -1,4 +1,4 @@
-"""The local book: snapshot + deltas, best prices by value, invalidation rules, venue hash."""
+"""The local book: snapshot + deltas, best prices by value, operations, invalidation, hash."""
 
 from __future__ import annotations
 
@@ -63,19 +63,28 @@ def test_served_hash_reproduces_on_ws_books_with_default_min_size_and_neg_risk()
         assert filled == payload["hash"]
 
 
+def _apply_one(book: LocalBook, change: LevelChange, timestamp_ms: int, now: float) -> bool:
+    """One entry that is a whole operation: apply, then verify. True if the book is valid."""
+    book.apply_change(change, timestamp_ms, now)
+    book.settle()
+    return book.is_valid
+
+
 def test_recorded_stream_top_matches_venue_and_every_delta_hash_reproduces() -> None:
     # Arrange
     snapshot, events = _stream()
     book = LocalBook(YES_7667)
     book.apply_snapshot(snapshot, now=0.0)
     checked = 0
-    # Act / Assert: after each delta of our token, top == the venue's best_bid/best_ask and
-    # the venue's hash of the book after the change == ours (frame timestamp, same fill-ins).
+    # Act / Assert: after each frame, our token's operation is complete and consistent: top ==
+    # the venue's best_bid/best_ask, and the venue's hash of the book after the operation ==
+    # ours (frame timestamp, same fill-ins).
     for event in events:
         for change in event.changes:
             if change.asset_id != YES_7667:
                 continue
-            assert book.apply_change(change, event.timestamp_ms, now=1.0)
+            book.apply_change(change, event.timestamp_ms, now=1.0)
+            assert book.settle_if_consistent()
             top = book.top()
             assert top is not None and top.best_bid and top.best_ask
             assert (top.best_bid.price, top.best_ask.price) == (change.best_bid, change.best_ask)
@@ -97,27 +106,34 @@ def test_recorded_stream_top_matches_venue_and_every_delta_hash_reproduces() -> 
 def test_no_top_before_snapshot_and_deltas_are_ignored() -> None:
     book = LocalBook("a")
     assert book.invalid_reason == NO_SNAPSHOT
-    assert book.apply_change(_change(Side.BUY, "0.5", "10"), 5, now=0.0) is False
-    assert book.top() is None
+    assert _apply_one(book, _change(Side.BUY, "0.5", "10"), 5, now=0.0) is False
+    assert book.top() is None and book.entries == 0
     assert book.levels(Side.BUY, 3) == ()
 
 
 def test_size_is_the_new_total_and_zero_deletes_the_best_level() -> None:
     book = LocalBook("a")
     book.apply_snapshot(_snapshot([("0.40", "10"), ("0.45", "5")], [("0.60", "7")]), now=0.0)
-    book.apply_change(_change(Side.BUY, "0.45", "8"), 2, now=1.0)
+    _apply_one(book, _change(Side.BUY, "0.45", "8"), 2, now=1.0)
     assert book.top().best_bid == PriceLevel(Decimal("0.45"), Decimal("8"))  # replaced, not added
-    book.apply_change(_change(Side.BUY, "0.45", "0"), 3, now=2.0)
+    _apply_one(book, _change(Side.BUY, "0.45", "0"), 3, now=2.0)
     top = book.top()
     assert top.best_bid == PriceLevel(Decimal("0.40"), Decimal("10"))
     assert top.timestamp_ms == 3
     assert book.updated_at == 2.0
-    book.apply_change(_change(Side.SELL, "0.55", "1"), 4, now=3.0)
+    _apply_one(book, _change(Side.SELL, "0.55", "1"), 4, now=3.0)
     assert book.top().best_ask == PriceLevel(Decimal("0.55"), Decimal("1"))
     assert book.levels(Side.SELL, 5) == (
         PriceLevel(Decimal("0.55"), Decimal("1")),
         PriceLevel(Decimal("0.60"), Decimal("7")),
     )
+
+
+def test_a_delta_older_than_the_snapshot_is_ignored() -> None:
+    book = LocalBook("a")
+    book.apply_snapshot(_snapshot([("0.40", "10")], [("0.50", "10")]), now=0.0)  # at ts 1
+    book.apply_change(_change(Side.BUY, "0.45", "3"), 0, now=1.0)
+    assert not book.pending and book.top().best_bid.price == Decimal("0.40")
 
 
 def test_top_levels_are_best_first_whatever_the_served_order() -> None:
@@ -127,14 +143,17 @@ def test_top_levels_are_best_first_whatever_the_served_order() -> None:
     assert book.top().best_ask is None and book.top().mid is None
 
 
-def test_crossing_delta_invalidates_and_is_counted_until_next_snapshot() -> None:
+def test_crossing_operation_invalidates_and_is_counted_until_next_snapshot() -> None:
     book = LocalBook("a")
     snapshot = _snapshot([("0.40", "10")], [("0.50", "10")])
     book.apply_snapshot(snapshot, now=0.0)
-    assert book.apply_change(_change(Side.BUY, "0.50", "1"), 2, now=1.0) is False
+    book.apply_change(_change(Side.BUY, "0.50", "1"), 2, now=1.0)
+    assert book.is_valid and book.pending and book.top() is None  # not judged, not published
+    assert not book.settle_if_consistent()  # crossed at the end of the frame: wait
+    book.settle()  # ... the operation is over (quiet time) and still crossed
     assert book.crossed_count == 1
     assert book.top() is None and book.invalid_reason.startswith("crossed")
-    assert book.apply_change(_change(Side.BUY, "0.30", "1"), 3, now=2.0) is False  # ignored
+    assert _apply_one(book, _change(Side.BUY, "0.30", "1"), 3, now=2.0) is False  # ignored
     book.apply_snapshot(snapshot, now=3.0)
     assert book.is_valid and book.top().best_bid.price == Decimal("0.40")
 
@@ -145,12 +164,16 @@ def test_crossed_snapshot_is_invalid() -> None:
     assert not book.is_valid and book.crossed_count == 1
 
 
-def test_delta_disagreeing_with_venue_top_means_a_missed_update() -> None:
+def test_operation_ending_off_the_venue_top_means_a_missed_update() -> None:
     book = LocalBook("a")
     book.apply_snapshot(_snapshot([("0.40", "10")], [("0.50", "10")]), now=0.0)
-    change = LevelChange("a", Side.BUY, Decimal("0.41"), Decimal("1"), None, Decimal("0.42"), None)
-    assert book.apply_change(change, 2, now=1.0) is False
+    change = LevelChange("a", Side.BUY, Decimal("0.41"), Decimal("1"), "h1", Decimal("0.42"), None)
+    book.apply_change(change, 2, now=1.0)
+    assert not book.settle_if_consistent() and book.diverged_count == 0
+    # the next entry carries another hash: the first operation is over, and it was wrong
+    book.apply_change(_op(Side.SELL, "0.55", "1", "h2", "0.42", "0.50"), 3, now=1.1)
     assert book.diverged_count == 1 and book.invalid_reason.startswith("diverged")
+    assert book.top() is None
 
 
 def test_venue_zero_best_bid_means_empty_side() -> None:
@@ -159,8 +182,60 @@ def test_venue_zero_best_bid_means_empty_side() -> None:
     change = LevelChange(
         "a", Side.BUY, Decimal("0.40"), Decimal("0"), None, Decimal("0"), Decimal("0.50")
     )
-    assert book.apply_change(change, 2, now=1.0) is True
+    assert _apply_one(book, change, 2, now=1.0) is True
     assert book.top().best_bid is None
+
+
+def _op(side: Side, price: str, size: str, op_hash: str, bid: str, ask: str) -> LevelChange:
+    """One entry of a venue operation, stamped with the top after the whole operation."""
+    return LevelChange(
+        "a", side, Decimal(price), Decimal(size), op_hash, Decimal(bid), Decimal(ask)
+    )
+
+
+def test_multi_level_trade_is_judged_once_with_the_top_after_the_whole_operation() -> None:
+    book = LocalBook("a")
+    book.apply_snapshot(
+        _snapshot([("0.30", "10")], [("0.41", "10"), ("0.40", "10"), ("0.39", "10")]), now=0.0
+    )
+    # a buy of 20 takes the two best asks: both entries carry the final best ask 0.41
+    book.apply_change(_op(Side.SELL, "0.39", "0", "h", "0.30", "0.41"), 2, now=1.0)
+    assert book.top() is None and not book.settle_if_consistent()  # half-applied: held
+    book.apply_change(_op(Side.SELL, "0.40", "0", "h", "0.30", "0.41"), 2, now=1.0)
+    assert book.settle_if_consistent()
+    assert book.top().best_ask.price == Decimal("0.41")
+    assert book.diverged_count == 0 and book.crossed_count == 0
+
+
+def test_crossing_order_that_trades_then_rests_is_never_crossed_in_the_verdict() -> None:
+    book = LocalBook("a")
+    book.apply_snapshot(_snapshot([("0.30", "10")], [("0.41", "10"), ("0.39", "5")]), now=0.0)
+    # a buy of 25 at 0.41 (split over two frames): the rest (10) shows first, crossing the
+    # asks it then takes; a maker's new ask at 0.42 ends it
+    entries = [
+        _op(Side.BUY, "0.41", "10", "h", "0.41", "0.42"),
+        _op(Side.SELL, "0.39", "0", "h", "0.41", "0.42"),
+        _op(Side.SELL, "0.41", "0", "h", "0.41", "0.42"),
+        _op(Side.SELL, "0.42", "7", "h", "0.41", "0.42"),
+    ]
+    for entry in entries[:3]:
+        book.apply_change(entry, 2, now=1.0)
+        assert book.is_valid and book.top() is None
+    assert not book.settle_if_consistent()  # the operation goes on in the next frame
+    book.apply_change(entries[3], 2, now=1.01)
+    assert book.settle_if_consistent()
+    top = book.top()
+    assert (top.best_bid.price, top.best_ask.price) == (Decimal("0.41"), Decimal("0.42"))
+    assert book.crossed_count == 0 and book.diverged_count == 0
+
+
+def test_a_snapshot_ends_a_pending_operation() -> None:
+    book = LocalBook("a")
+    book.apply_snapshot(_snapshot([("0.40", "10")], [("0.50", "10")]), now=0.0)
+    book.apply_change(_op(Side.BUY, "0.55", "1", "h", "0.55", "0.60"), 2, now=1.0)
+    assert book.pending
+    book.apply_snapshot(_snapshot([("0.40", "10")], [("0.50", "10")]), now=2.0)
+    assert not book.pending and book.is_valid and book.crossed_count == 0
 
 
 def test_invalidate_on_tick_size_change_or_reconnect_drops_levels() -> None:
@@ -189,7 +264,7 @@ def test_cached_best_prices_equal_max_bid_and_min_ask(ops) -> None:
             model[price] = size
         else:
             model.pop(price, None)
-        book.apply_change(LevelChange("a", side, price, size, None, None, None), 1, now=0.0)
+        _apply_one(book, LevelChange("a", side, price, size, None, None, None), 1, now=0.0)
         best_bid, best_ask = max(bids, default=None), min(asks, default=None)
         if best_bid is not None and best_ask is not None and best_bid >= best_ask:
             assert not book.is_valid

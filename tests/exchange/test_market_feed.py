@@ -7,6 +7,7 @@ can drop every connection or go silent on demand. REST ``/book`` is an ``httpx.M
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import time
@@ -380,6 +381,93 @@ def test_crossed_book_is_reported_invalid_and_counted() -> None:
     run(scenario())
 
 
+def _operation_frames(
+    entries: list[tuple[str, str, str]], split_after: int, best_bid: str, best_ask: str
+) -> list[dict[str, Any]]:
+    """One venue operation on the recorded book (STREAM[0]) in the recorded frame shape, split
+    over two frames: every entry carries the hash and the top of the book after the whole
+    operation, as the venue stamps them (the hash computed the venue's way, with the WS
+    fill-ins the recorded stream reproduces)."""
+    from polymaker.exchange.local_book import LocalBook, compute_book_hash
+    from polymaker.exchange.wire import LevelChange, Side, parse_book
+
+    timestamp = int(STREAM[0]["timestamp"]) + 5
+    final = LocalBook(YES)
+    final.apply_snapshot(parse_book(STREAM[0]), now=0.0)
+    for side, price, size in entries:
+        change = LevelChange(YES, Side(side), Decimal(price), Decimal(size), None, None, None)
+        final.apply_change(change, timestamp, now=0.0)
+    final.settle()
+    state = final.as_snapshot()
+    assert state is not None and final.is_valid
+    op_hash = compute_book_hash(state, min_order_size=Decimal("5"), neg_risk=False)
+    items = [
+        {"asset_id": YES, "price": price, "size": size, "side": side, "hash": op_hash,
+         "best_bid": best_bid, "best_ask": best_ask}
+        for side, price, size in entries
+    ]  # fmt: skip
+    return [
+        {"market": CONDITION, "price_changes": part, "timestamp": str(timestamp),
+         "event_type": "price_change"}
+        for part in (items[:split_after], items[split_after:])
+    ]  # fmt: skip
+
+
+def test_a_multi_level_trade_split_over_frames_publishes_only_its_final_top() -> None:
+    # a buy of 4,137.96 at 0.399 takes the asks 0.397, 0.398 and 0.399; frame 1 has two
+    trade = _operation_frames(
+        [("SELL", "0.397", "0"), ("SELL", "0.398", "0"), ("SELL", "0.399", "0")],
+        split_after=2,
+        best_bid="0.3",
+        best_ask="0.4",
+    )
+
+    async def scenario() -> None:
+        async with (
+            FakeVenue(lambda _sub: [STREAM[0], *trade]) as venue,
+            _feed(venue, FakeRest()) as feed,
+        ):
+            seen: list[Any] = []
+            first = await next_event(feed, BookUpdated, seen=seen)
+            assert first.top.best_ask == PriceLevel(Decimal("0.397"), Decimal("100.09"))
+            after = await next_event(feed, BookUpdated, seen=seen)
+            assert after.top.best_ask == PriceLevel(Decimal("0.4"), Decimal("4765"))
+            assert after.top.best_bid == PriceLevel(Decimal("0.3"), Decimal("5000"))
+            await asyncio.sleep(0.4)  # past the quiet time: no late verdict either
+            assert not any(isinstance(e, BookInvalidated) for e in seen)
+            assert feed.stats.diverged == 0 and feed.stats.crossed == 0
+            assert feed.book(YES).top() == after.top
+
+    run(scenario())
+
+
+def test_an_operation_that_ends_off_the_venue_top_is_judged_after_the_quiet_time() -> None:
+    frames = _operation_frames(
+        [("SELL", "0.397", "0"), ("SELL", "0.398", "0")],
+        split_after=1,
+        best_bid="0.3",
+        best_ask="0.399",
+    )
+    frames[1]["price_changes"][0]["best_ask"] = "0.4"  # ... but 0.399 is still there
+    frames[0]["price_changes"][0]["best_ask"] = "0.4"
+
+    async def scenario() -> None:
+        async with (
+            FakeVenue(lambda _sub: [STREAM[0], *frames]) as venue,
+            _feed(venue, FakeRest()) as feed,
+        ):
+            await next_event(feed, BookUpdated)
+            seen: list[Any] = []
+            started = time.monotonic()
+            invalid = await next_event(feed, BookInvalidated, seen=seen)
+            assert time.monotonic() - started >= 0.2  # held for the quiet time, then judged
+            assert invalid.reason == "diverged: venue best ask 0.4, local 0.399"
+            assert not any(isinstance(e, BookUpdated) for e in seen)  # never published
+            assert feed.stats.diverged == 1
+
+    run(scenario())
+
+
 def test_book_change_reaches_the_consumer_fast() -> None:
     async def scenario() -> None:
         async with (
@@ -486,3 +574,38 @@ def test_drill_exchange_local_book_equals_its_rest_book() -> None:
             run(scenario())
         finally:
             client.cancel_all()
+
+
+def test_a_lively_drill_run_raises_no_false_alarm() -> None:
+    """The drill's deltas are complete and ordered: every crossed/diverged would be ours.
+
+    Multi-level takes and crossing orders happen every few seconds at these rates (before the
+    per-operation check: about two alarms per market per minute, bench/RESULTS.md).
+    """
+    from polymaker.drill.server import SimOptions
+    from polymaker.drill.testing import in_process_sim
+
+    options = SimOptions(markets=60, seed=42, volatility=10.0, takers_per_minute=600.0)
+    with in_process_sim(options) as sim:
+        markets = [m for m in sim.venue.universe.markets if m.tradable][:4]
+        urls = sim.urls
+        seen: list[Any] = []
+
+        async def scenario() -> None:
+            feeds = [
+                MarketFeed(urls.ws_market_url, urls.clob_url, [m.yes_token, m.no_token])
+                for m in markets
+            ]
+
+            async def listen(feed: MarketFeed) -> None:
+                async with feed:
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(8):
+                            async for event in feed:
+                                seen.append(event)
+
+            await asyncio.gather(*(listen(feed) for feed in feeds))
+
+        run(scenario())
+    assert sum(isinstance(e, BookUpdated) for e in seen) > 100
+    assert [e for e in seen if isinstance(e, BookInvalidated)] == []

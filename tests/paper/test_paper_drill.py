@@ -12,7 +12,7 @@ import pytest
 from eth_account import Account
 
 from polymaker.drill.server import SimOptions
-from polymaker.drill.testing import InProcessSim, in_process_sim
+from polymaker.drill.testing import InProcessSim, in_process_sim, trading_ids
 from polymaker.exchange.gateway import Accepted
 from polymaker.exchange.http import JsonHttp
 from polymaker.exchange.market_feed import BookUpdated, LastTradePrice
@@ -36,7 +36,7 @@ def _wide_market(client) -> tuple[str, str, str, Decimal, Decimal]:
         for market in page.items:
             if not market.state.accepting_orders or market.state.neg_risk:
                 continue
-            yes, no = market.outcomes.yes.token_id, market.outcomes.no.token_id
+            yes, no = trading_ids(market)
             book = client.get_order_book(asset_id=yes)
             if book.bids and book.asks:
                 bid, ask, tick = book.bids[-1].price, book.asks[-1].price, book.tick_size

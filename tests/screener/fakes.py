@@ -13,6 +13,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import orjson
+
+from polymaker.screener.model import Candidate, Rejection
+from polymaker.screener.parse import parse_market_json
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
@@ -48,6 +52,11 @@ def make_market(index: int, **overrides: Any) -> dict[str, Any]:
     }
     row.update(overrides)
     return row
+
+
+def parse_row(row: Any) -> Candidate | Rejection:
+    """A market dict (or anything) through the screener's real path: JSON bytes -> decode."""
+    return parse_market_json(orjson.dumps(row))
 
 
 def yes_no_tokens(row: dict[str, Any]) -> tuple[str, str]:

@@ -12,21 +12,19 @@ from polymaker.screener.criteria import (
     Criteria,
     choose_side,
     early_reason,
-    gamma_quotes,
     pick_per_event,
     rank_and_cap,
     side_qualifies,
 )
 from polymaker.screener.model import Candidate, Quote, Reason, Topic
-from polymaker.screener.parse import parse_market
-from tests.screener.fakes import NOW, make_market
+from tests.screener.fakes import NOW, make_market, parse_row
 
 D = Decimal
 PARAMS = FilterParams(blacklist_terms=("BTC", "Up or Down"))
 
 
 def candidate(index: int = 1, **overrides) -> Candidate:
-    parsed = parse_market(make_market(index, **overrides))
+    parsed = parse_row(make_market(index, **overrides))
     assert isinstance(parsed, Candidate)
     return parsed
 
@@ -143,14 +141,6 @@ def test_choose_side_reasons():
     assert choose_side(q("0.4", "0.5"), q("0.5", "0.6"), PARAMS) == Reason.ASK_OUT_OF_BAND
     assert choose_side(q("0.01", "0.03"), q("0.5", "0.97"), PARAMS) == Reason.SPREAD_TOO_WIDE
     assert choose_side(q(None, None), q(None, "0.97"), PARAMS) == Reason.SPREAD_TOO_WIDE
-
-
-def test_gamma_quotes_mirror_the_yes_side():
-    yes, no = gamma_quotes(candidate(bestBid=0.02, bestAsk=0.035))
-    assert (yes.bid, yes.ask) == (D("0.02"), D("0.035"))
-    assert (no.bid, no.ask) == (D("0.965"), D("0.98"))
-    yes, no = gamma_quotes(candidate(bestBid=None, bestAsk=0.04))
-    assert yes.bid is None and no.ask is None and no.bid == D("0.96")
 
 
 def topic(index: int, event: str | None, side: str, ask: str, volume: float = 100.0, **kw):

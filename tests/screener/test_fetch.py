@@ -76,7 +76,7 @@ def test_sub_windows_are_fetched_concurrently_and_deduplicated():
     boundary = make_market(999, end=START + timedelta(hours=24))  # on a sub-window bound
     exchange = FakeExchange([*markets, boundary])
     result = listing(exchange, windows=4)
-    ids = [row["id"] for row in result.rows]
+    ids = [row.id for row in result.rows]
     assert len(ids) == len(set(ids)) == 301
     windows = {
         (r.url.params["end_date_min"], r.url.params["end_date_max"]) for r in exchange.requests

@@ -1,4 +1,4 @@
-"""Parsing every recorded Gamma market and CLOB book fixture, plus malformed rows."""
+"""Parsing every recorded Gamma market fixture, plus malformed rows (bytes -> decode -> parse)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from polymaker.screener.model import Candidate, Quote, Reason, Rejection
-from polymaker.screener.parse import parse_book, parse_market, to_decimal
+from polymaker.screener.model import Candidate, Reason, Rejection
 from tests.conftest import load_fixture
 from tests.screener.fakes import make_market
+from tests.screener.fakes import parse_row as parse_market
 
 SINGLE_MARKET_FIXTURES = [
     "gamma_market_closed_sports_with_fees_2026-04.json",
@@ -102,16 +102,21 @@ def test_no_yes_order_is_swapped():
     assert parsed.outcomes == ("Yes", "No")
 
 
-def test_numbers_as_strings_or_numbers_and_floats_via_str():
-    parsed = parse_market(make_market(1, volumeNum=None, volume="1,234.50", bestAsk=0.955))
+def test_numbers_as_strings_or_numbers_keep_their_decimal_text():
+    parsed = parse_market(make_market(1, volumeNum=None, volume="1234.50", bestAsk=0.955))
     assert isinstance(parsed, Candidate)
     assert parsed.volume_total == Decimal("1234.50")
-    assert parsed.gamma_ask == Decimal("0.955")
-    assert to_decimal(0.1) == Decimal("0.1")
-    with pytest.raises(ValueError):
-        to_decimal(True)
-    with pytest.raises(ValueError):
-        to_decimal("NaN")
+    assert parsed.gamma_ask == Decimal("0.955")  # from the number's text, not a binary float
+    parsed = parse_market(make_market(1, volumeNum=0.1, orderMinSize="5", liquidityNum=None))
+    assert isinstance(parsed, Candidate)
+    assert parsed.volume_total == Decimal("0.1") and parsed.min_order_size == Decimal(5)
+    assert parsed.liquidity == Decimal("8000")  # the text twin when the number is missing
+
+
+def test_flags_sent_as_text_are_read():
+    parsed = parse_market(make_market(1, active="true", negRisk="false"))
+    assert isinstance(parsed, Candidate)
+    assert parsed.active is True and parsed.neg_risk is False
 
 
 @pytest.mark.parametrize(
@@ -125,6 +130,11 @@ def test_numbers_as_strings_or_numbers_and_floats_via_str():
         ({"outcomes": '["A", "B", "C"]'}, Reason.MALFORMED, "outcomes"),
         ({"endDate": "tomorrow"}, Reason.MALFORMED, "endDate"),
         ({"volumeNum": "lots"}, Reason.MALFORMED, "volumeNum"),
+        ({"volume": "1,234.5", "volumeNum": None}, Reason.MALFORMED, "volume"),
+        ({"volumeNum": "NaN"}, Reason.MALFORMED, "volume"),
+        ({"bestBid": "Infinity"}, Reason.MALFORMED, "bestBid"),
+        ({"tags": [{"label": 5}]}, Reason.MALFORMED, "tags"),
+        ({"events": "event-1"}, Reason.MALFORMED, "events"),
         ({"bestAsk": True}, Reason.MALFORMED, "bestAsk"),
         ({"active": "maybe"}, Reason.MALFORMED, "active"),
         ({"conditionId": None}, Reason.MALFORMED, "conditionId"),
@@ -138,6 +148,8 @@ def test_malformed_rows_are_rejections_with_reason(overrides, reason, detail):
     assert isinstance(parsed, Rejection)
     assert parsed.reason == reason
     assert detail in parsed.detail
+    if overrides.get("id", "") is not None:
+        assert parsed.market_id == "1007"  # the id is kept even when the row does not decode
 
 
 def test_non_object_row_is_rejected():
@@ -148,34 +160,3 @@ def test_non_object_row_is_rejected():
 def test_v2_without_position_ids_has_no_tokens():
     parsed = parse_market(make_market(1, version="v2"))
     assert isinstance(parsed, Rejection) and parsed.reason == Reason.NO_TOKENS
-
-
-def test_book_fixture_2024_best_levels_ignore_order():
-    token, quote = parse_book(load_fixture("clob_book_2024-10.json"))
-    assert token == "23360939988679364027624185518382759743328544433592111535569478055890815567848"
-    assert quote.bid == Decimal("0.1")
-    book = load_fixture("clob_book_2024-10.json")
-    assert quote.ask == min(Decimal(a["price"]) for a in book["asks"])
-    assert quote.tick_size is None and quote.neg_risk is None
-
-
-def test_book_fixture_2026_empty_ask_side():
-    token, quote = parse_book(load_fixture("clob_book_negrisk_empty_ask_2026-08.json"))
-    assert token.startswith("7261053235")
-    assert quote == Quote(
-        bid=Decimal("0.002"),
-        ask=None,
-        tick_size=Decimal("0.001"),
-        min_order_size=Decimal("5"),
-        neg_risk=True,
-    )
-
-
-def test_book_zero_size_levels_are_ignored_and_bad_shapes_raise():
-    _, quote = parse_book(
-        {"asset_id": "1", "bids": [{"price": "0.5", "size": "0"}], "asks": [], "neg_risk": False}
-    )
-    assert quote.is_empty
-    for bad in ({"bids": []}, {"asset_id": "1", "bids": "x"}, {"asset_id": "1", "asks": [{}]}, 3):
-        with pytest.raises(ValueError):
-            parse_book(bad)

@@ -61,7 +61,7 @@ def _status(args: argparse.Namespace) -> int:
         else:
             if args.watch:
                 sys.stdout.write("\x1b[2J\x1b[H")
-            print_status(reply["result"], sys.stdout)
+            print_status(reply["result"], sys.stdout, wide=args.wide)
         sys.stdout.flush()
         if not args.watch:
             return 0
@@ -172,6 +172,9 @@ def _add_stop(parser: argparse.ArgumentParser) -> None:
 def _add_status(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
     parser.add_argument("--watch", action="store_true", help=f"refresh every {WATCH_PERIOD_S:g} s")
+    parser.add_argument(
+        "--wide", action="store_true", help="every column, uncut (the table fits the terminal)"
+    )
 
 
 def _add_exit(parser: argparse.ArgumentParser) -> None:

@@ -35,6 +35,7 @@ log = logging.getLogger("polymaker.autorun")
 
 HOLDINGS_REFRESH_S = 15.0
 FETCH_TIMEOUT_S = 10.0
+FIRST_REFRESH_S = 20.0  # how long start-up waits for the first snapshot
 MIN_GAP_S = 1.0  # fills in several markets at once cause one refresh, not one each
 _ZERO = Decimal(0)
 
@@ -196,7 +197,10 @@ async def open_holdings(
         return Holdings(positions, tuple(orders), time.monotonic())
 
     watcher = HoldingsWatcher(fetch, close=http.aclose)
-    await watcher.refresh()
+    try:
+        await asyncio.wait_for(watcher.refresh(), FIRST_REFRESH_S)
+    except TimeoutError:  # start anyway: the loop keeps trying, the limits use status files
+        log.warning("account holdings: no answer in %g s at start-up", FIRST_REFRESH_S)
     watcher.start()
     return watcher
 

@@ -42,6 +42,7 @@ from polymaker.autorun.keys import WorkerKey, worker_key
 from polymaker.autorun.launch import MarketDetails, details_from_topic
 from polymaker.autorun.ledger import Ledger, utc_now
 from polymaker.autorun.limits import AccountLimits
+from polymaker.autorun.listings import ListingWatch
 from polymaker.autorun.lock import SupervisorLock
 from polymaker.autorun.monitor import Task
 from polymaker.autorun.pausing import saved_pause
@@ -359,6 +360,7 @@ class Supervisor:
         )
         self._screens = ScreenLoop(request, self.poll_s, self._accept, self.rng)
         self._run_job(self._screens.run(self.exit_requested))
+        self._run_job(ListingWatch(self.urls, self.paths.filter_config, self._accept).run())
 
     def _accept(self, topics: list[dict[str, Any]]) -> None:
         """Queue the screened topics the ledger does not know (FIFO, in screener order)."""

@@ -7,6 +7,7 @@ time comes in as ``now_ms``, ids are counters, no I/O and no global random.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Literal
 
@@ -21,6 +22,11 @@ _ZERO = Decimal(0)
 EXPIRED = "CANCELED_EXPIRED_ORDER"
 MARKET_RESOLVED = "CANCELED_MARKET_RESOLVED"
 NOT_ENOUGH_BALANCE_STATUS = "CANCELED_NOT_ENOUGH_BALANCE"
+
+
+def _nobody_watches(condition_id: str) -> bool:
+    """The engine on its own (tests, tools): no book events are watched."""
+    return False
 
 
 def refused(order_id: str, error: str) -> PlaceResult:
@@ -68,8 +74,17 @@ class EngineCore:
         self._expiries: list[tuple[int, int, str]] = []
         self._settlements: list[tuple[int, int, int, str]] = []
         self._events: list[Event] = []
+        # Whether anyone watches a market's book events (the server's WebSocket hub says):
+        # only then does a BookChanged carry the books its hash is computed from.
+        self.watched: Callable[[str], bool] = _nobody_watches
         self._seq = 0
         self._trade_serial = 0
+
+    def __getstate__(self) -> dict[str, object]:
+        """A saved drill world keeps the engine's state, not the live hub's ``watched`` hook."""
+        state = dict(self.__dict__)
+        state["watched"] = _nobody_watches
+        return state
 
     def _next_trade_id(self) -> str:
         self._trade_serial += 1
@@ -154,7 +169,8 @@ class EngineCore:
         self._events.append(OrderUpdate(order.owner, "CANCELLATION", order_view(order), now_ms))
 
     def _flush_book(self, market: Market, now_ms: int) -> None:
-        event = market.take_book_changed(now_ms)
+        watched = self.watched(market.spec.condition_id)
+        event = market.take_book_changed(now_ms, with_books=watched)
         if event is not None:
             self._events.append(event)
 

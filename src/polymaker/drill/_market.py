@@ -164,8 +164,11 @@ class Market:
         no_ask = None if bid is None else 1 - bid
         return bid, ask, no_bid, no_ask
 
-    def take_book_changed(self, now_ms: int) -> BookChanged | None:
-        """One ``BookChanged`` for every level touched since the last call, both tokens."""
+    def take_book_changed(self, now_ms: int, *, with_books: bool) -> BookChanged | None:
+        """One ``BookChanged`` for every level touched since the last call, both tokens.
+
+        with_books: also capture both books as they are now (for the operation's hash).
+        """
         touched = self.book.take_touched()
         if not touched:
             return None
@@ -178,7 +181,10 @@ class Market:
             no_side: Literal["BUY", "SELL"] = "SELL" if is_bid else "BUY"
             changes.append(LevelChange(spec.yes_token, price, size, yes_side, yes_bid, yes_ask))
             changes.append(LevelChange(spec.no_token, 1 - price, size, no_side, no_bid, no_ask))
-        return BookChanged(spec.condition_id, tuple(changes), now_ms)
+        books = (
+            (self.book_view(spec.yes_token), self.book_view(spec.no_token)) if with_books else ()
+        )
+        return BookChanged(spec.condition_id, tuple(changes), now_ms, books)
 
 
 def _release(ledger: Ledger, order: RestingOrder, amount: Decimal) -> None:

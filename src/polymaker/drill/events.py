@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from polymaker.drill.views import OrderView, Side, TradeView
+from polymaker.drill.views import BookView, OrderView, Side, TradeView
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,17 @@ class LevelChange:
 
 @dataclass(frozen=True)
 class BookChanged:
-    """All level changes one engine call made to one market, for both tokens."""
+    """All level changes one engine call (one venue operation) made to one market, both tokens.
+
+    ``books``: both tokens' books right after the operation, when someone watched the market
+    then (the venue hashes each operation's result, so the hash must come from this state,
+    not from the book when the event is sent); empty otherwise.
+    """
 
     condition_id: str
     changes: tuple[LevelChange, ...]
     timestamp_ms: int
+    books: tuple[BookView, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -140,6 +140,7 @@ async def create_market(request: web.Request) -> web.Response:
         raise ApiError(400, str(error)) from None
     venue.simulator.touch(market.condition_id, venue.now_ms())
     venue.flush()
+    venue.hub.announce_market(market, venue.now_ms())
     return raw_json_response(market.gamma_json())
 
 

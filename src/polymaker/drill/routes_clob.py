@@ -31,9 +31,12 @@ def _venue(request: web.Request) -> Any:
 
 
 def _book(request: web.Request, token_id: str) -> BookView:
+    """The token's book after catching its market up; the events of the catch-up are fanned
+    out first, so WebSocket subscribers see every change the answer already contains."""
     venue = _venue(request)
     market = venue.market_of_token(token_id)
     venue.touch(market.condition_id)
+    venue.flush()
     book: BookView = venue.engine.book(token_id)
     return book
 

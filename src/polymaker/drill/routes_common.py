@@ -14,6 +14,9 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from polymaker.drill.universe_gamma import iso_seconds
+from polymaker.drill.universe_text import FEES, description
+
 JSON_CONTENT_TYPE = "application/json"
 START_CURSOR = "MA=="  # base64("0")
 END_CURSOR = "LTE="  # base64("-1")
@@ -228,3 +231,37 @@ def trade_event(trade: Any, recipient_owner: str, timestamp_ms: int) -> dict[str
         event_type="trade", type="TRADE", trade_owner=recipient_owner, timestamp=str(timestamp_ms)
     )
     return doc
+
+
+def new_market_event(market: Any, timestamp_ms: int) -> dict[str, Any]:
+    """The market channel's ``new_market`` announcement of a universe market (the shape of the
+    fixture ws_market_new_market_2025-12.json)."""
+    event = market.event
+    tokens = [market.yes_token, market.no_token]
+    return {
+        "event_type": "new_market",
+        "id": market.market_id,
+        "question": market.question,
+        "market": market.condition_id,
+        "slug": market.slug,
+        "description": description(market.question, iso_seconds(market.end_ms)),
+        "assets_ids": tokens,
+        "outcomes": ["Yes", "No"],
+        "event_message": {
+            "id": event.event_id,
+            "ticker": event.slug,
+            "slug": event.slug,
+            "title": event.title,
+            "description": description(event.title, iso_seconds(event.end_ms)),
+        },
+        "timestamp": str(timestamp_ms),
+        "tags": [FEES[market.category][3].lower()],
+        "condition_id": market.condition_id,
+        "active": market.active,
+        "clob_token_ids": tokens,
+        "sports_market_type": "",
+        "line": "",
+        "game_start_time": "",
+        "order_price_min_tick_size": fmt(market.tick_size),
+        "group_item_title": market.group_item_title,
+    }

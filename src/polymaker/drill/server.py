@@ -33,7 +33,7 @@ from polymaker.drill.faults import FaultPlan
 from polymaker.drill.inspect import add_inspect_routes
 from polymaker.drill.ledger import Ledger
 from polymaker.drill.routes_common import ApiError, json_response
-from polymaker.drill.simulator import LifecycleRates, SimParams, Simulator
+from polymaker.drill.simulator import LifecycleRates, MarketAppeared, SimParams, Simulator
 from polymaker.drill.universe import Universe
 from polymaker.drill.wallets import WalletRegistry
 from polymaker.drill.world import SAVE_EVERY_S, load_world, save_world
@@ -105,6 +105,7 @@ class Venue:
         self.keys: dict[str, ApiCreds] = {}
         self.heartbeats: dict[str, HeartbeatState] = {}
         self.hub = WsHub(self)
+        engine.watched = self.hub.watches
         self.user_addresses: set[str] = set()
         self.wallets = WalletRegistry()
 
@@ -164,7 +165,9 @@ class Venue:
         """One background step: simulator, settlement, heartbeats, WS faults, fan-out."""
         now = self.now_ms()
         if self.simulator is not None:
-            self.simulator.step(now)
+            for change in self.simulator.step(now):
+                if isinstance(change, MarketAppeared):
+                    self.hub.announce_market(change.market, now)
         if self.replay is not None:
             self.replay.step(now)
         self.engine.advance(now)  # its events are also queued for drain_events()
@@ -321,6 +324,8 @@ class DrillServer:
             save_world(self.venue, path)
         except OSError as error:
             log.error("cannot save the drill world to %s: %s", path, error)
+        except Exception:  # a bug in saving must never stop the exchange
+            log.exception("cannot save the drill world to %s", path)
 
     async def stop(self) -> None:
         """Stop ticking, close every WebSocket and site."""

@@ -128,6 +128,15 @@ def in_process_sim(options: SimOptions | None = None) -> Iterator[InProcessSim]:
         loop.close()
 
 
+def trading_ids(market: Any) -> tuple[str, str]:
+    """The (YES, NO) ids an SDK Gamma ``Market`` trades: ``positionIds`` on Protocol V2
+    markets, else the CTF token ids (choose by version, as the venue's migration guide says)."""
+    outcomes = market.outcomes
+    if market.version == "v2":
+        return outcomes.yes.position_id, outcomes.no.position_id
+    return outcomes.yes.token_id, outcomes.no.token_id
+
+
 def fill_as_maker(
     maker: Any, taker: Any, yes_token: str, no_token: str, price: Any, size: str = "5"
 ) -> Any:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 _IMAGE = "https://polymarket-upload.s3.us-east-2.amazonaws.com/drill-{slug}.png"
 _RESOLVER = "0x157Ce2d672854c848c9b79C49a8Cc6cc89176a49"
+_REWARDS_ASSET = "0xc011a7e12a19f7b1f670d46f03b03f3342e82dfb"  # pUSD, as in the 2026-06 fixture
 _SUBMITTER = "0x91430CaD2d3975766499717fA0D66A78D814E5c5"
 
 
@@ -136,6 +137,19 @@ def _quotes(market: SimMarket, doc: dict[str, Any]) -> None:
     doc["lastTradePrice"] = float(last) if last is not None else 0.0
 
 
+def _rewards(market: SimMarket, start: str) -> dict[str, Any]:
+    """The liquidity-rewards entry real markets carry (shape of the 2026-08 fixture)."""
+    return {
+        "id": str(300000 + market.index),
+        "conditionId": market.condition_id,
+        "assetAddress": _REWARDS_ASSET,
+        "rewardsAmount": 0,
+        "rewardsDailyRate": 10,
+        "startDate": start[:10],
+        "endDate": "2500-12-31",
+    }
+
+
 # Keys every recorded market has whose values never change in the drill.
 _STATIC_MARKET_KEYS: dict[str, Any] = {
     "resolutionSource": "",
@@ -162,6 +176,8 @@ _STATIC_MARKET_KEYS: dict[str, Any] = {
     "oneDayPriceChange": 0.0,
     "oneWeekPriceChange": 0.0,
     "oneMonthPriceChange": 0.0,
+    "oneYearPriceChange": 0.0,
+    "comboStatus": "pending",
     "automaticallyActive": True,
     "clearBookOnStart": True,
     "manualActivation": False,
@@ -230,6 +246,9 @@ def market_dict(market: SimMarket, *, include_events: bool) -> dict[str, Any]:
         "deployingTimestamp": start,
         "feesEnabled": fee_type is not None,
         "feeType": fee_type,
+        "makerBaseFee": 0 if fee_type is None else 1000,
+        "takerBaseFee": 0 if fee_type is None else 1000,
+        "clobRewards": [_rewards(market, start)],
     }
     _quotes(market, doc)
     if market.neg_risk:

@@ -12,8 +12,10 @@ and the time that passed meanwhile is simulated as it is for any market the simu
 (armed heartbeats whose deadline passed cancel their orders, as the venue's would).
 
 The file is a pickle of the venue's own objects, with a version header: a snapshot of a
-simulation, private to this machine (mode 0600), never a file a user edits or shares. A file
-that cannot be read, or was written by another layout version, stops the start with a
+simulation, private to this machine (mode 0600), never a file a user edits or shares. Like
+any venue's database it holds the API credentials the drill issued (they own its orders);
+those are drill credentials derived from the drill's own secret, and no private key is ever
+in it. A file that cannot be read, or was written by another layout version, stops the start with a
 ``StateFileError`` naming it and what to do; it is never silently replaced by a fresh world
 (that is what ``polymaker reset-history --drill-world`` is for).
 """
@@ -76,6 +78,7 @@ class World:
     def restore_into(self, venue: Venue) -> None:
         """Give a freshly built venue (no sockets yet) this world's state."""
         venue.universe, venue.ledger, venue.engine = self.universe, self.ledger, self.engine
+        venue.engine.watched = venue.hub.watches  # the new hub says who watches now
         venue.simulator = self.simulator
         venue.keys, venue.heartbeats, venue.wallets = self.keys, self.heartbeats, self.wallets
         venue.clock_offset_ms = self.clock_offset_ms

@@ -35,7 +35,13 @@ from polymaker.drill.events import (
     TradePrinted,
     TradeUpdate,
 )
-from polymaker.drill.routes_common import book_payload, fmt, order_event, trade_event
+from polymaker.drill.routes_common import (
+    book_payload,
+    fmt,
+    new_market_event,
+    order_event,
+    trade_event,
+)
 
 log = logging.getLogger("polymaker.drill.ws")
 _MAX_BUFFER = 8 * 1024 * 1024
@@ -50,6 +56,7 @@ class _Conn:
     assets: set[str] = field(default_factory=set)
     owner: str | None = None
     markets: set[str] | None = None  # user channel: None = all markets
+    custom_features: bool = False  # market channel: asked for new_market (and the like)
 
     def push(self, text: str) -> None:
         """Send one text message (framed here; see :func:`text_frame`)."""
@@ -161,11 +168,23 @@ class WsHub:
                 },
             )
 
+    def watches(self, condition_id: str) -> bool:
+        """True when a market connection subscribes to either token of the market.
+
+        The engine asks at each operation; a subscriber only ever gets operations made while
+        it was subscribed (``subscribe_assets`` flushes first), so the books are there.
+        """
+        market = self.venue.universe.by_condition(condition_id)
+        return bool(self.by_asset.get(market.yes_token) or self.by_asset.get(market.no_token))
+
     def _price_change(self, event: BookChanged) -> None:
+        """One ``price_change`` frame per operation, its entries stamped with the hash of the
+        book right after that operation (the real venue's per-operation hash)."""
         assets = list(dict.fromkeys(c.asset_id for c in event.changes))
         if not any(self.by_asset.get(a) for a in assets):
             return
-        hashes = {a: book_payload(self.venue.engine.book(a))["hash"] for a in assets}
+        books = event.books or tuple(self.venue.engine.book(a) for a in assets)  # see watches
+        hashes = {book.asset_id: book_payload(book)["hash"] for book in books}
         self._to_assets(
             assets,
             {
@@ -186,6 +205,16 @@ class WsHub:
                 "event_type": "price_change",
             },
         )
+
+    def announce_market(self, market: Any, timestamp_ms: int) -> None:
+        """``new_market`` to every market connection that enabled the custom features, whatever
+        tokens it watches (how the venue announces listings)."""
+        targets = [c for c in self.conns if c.channel == "market" and c.custom_features]
+        if targets:
+            framed = text_frame(orjson.dumps(new_market_event(market, timestamp_ms)))
+            for conn in targets:
+                conn.send(framed)
+            self.frames_sent += len(targets)
 
     def _to_assets(self, assets: list[str], frame: dict[str, Any]) -> None:
         targets: set[_Conn] = set()
@@ -215,7 +244,7 @@ class WsHub:
         as deltas after it, as the venue never sends changes older than the snapshot.
         """
         venue = self.venue
-        snapshots: list[dict[str, Any]] = []
+        known: list[str] = []
         for asset in assets:
             try:
                 market = venue.universe.by_token(asset)
@@ -224,7 +253,13 @@ class WsHub:
                 continue
             venue.touch(market.condition_id)
             venue.mark_hot(market.condition_id)
-            venue.flush()
+            known.append(asset)
+        # Every catch-up above is fanned out before this connection subscribes, and nothing is
+        # published between its subscription and its snapshots: no delta reaches it before
+        # (or duplicates) the snapshot.
+        venue.flush()
+        snapshots: list[dict[str, Any]] = []
+        for asset in known:
             conn.assets.add(asset)
             self.by_asset[asset].add(conn)
             snapshots.append(ws_book_frame(book_payload(venue.engine.book(asset))))
@@ -297,6 +332,8 @@ def _market_message(hub: WsHub, conn: _Conn, doc: dict[str, Any]) -> str | None:
     assets = _str_list(doc, "assets_ids")
     if assets is None:
         return "assets_ids must be an array of strings"
+    if doc.get("custom_feature_enabled") is True:
+        conn.custom_features = True
     operation = str(doc.get("operation", "")).lower()
     if operation == "unsubscribe":
         hub.unsubscribe_assets(conn, assets)

@@ -35,6 +35,7 @@ DEFAULT_MAX_CONNECTIONS = 16
 _MAX_MESSAGE_CHARS = 300
 
 Sleep = Callable[[float], Awaitable[None]]
+Decode = Callable[[bytes], Any]  # raises ValueError when the body is not what was expected
 QueryValue = str | int | float | bool
 Query = Mapping[str, QueryValue | None]
 
@@ -90,22 +91,33 @@ class JsonHttp:
         if self._owns_client:
             await self._client.aclose()
 
-    async def get_json(self, url: str, params: Query | None = None) -> Any:
-        """GET ``url`` and return the decoded JSON body (query values None are left out)."""
-        query = {k: _query_text(v) for k, v in (params or {}).items() if v is not None}
-        return await self._with_retries("GET", url, query, None)
+    async def get_json(
+        self, url: str, params: Query | None = None, *, decode: Decode = orjson.loads
+    ) -> Any:
+        """GET ``url`` and return the decoded JSON body (query values None are left out).
 
-    async def post_json(self, url: str, body: Any) -> Any:
-        """POST ``body`` as JSON to ``url`` and return the decoded JSON answer."""
-        return await self._with_retries("POST", url, None, orjson.dumps(body))
+        decode: bytes -> value (default: plain JSON); a typed decoder (e.g. msgspec) skips the
+        keys the caller does not read. Its ValueError becomes ``UnexpectedResponseError``.
+        """
+        query = {k: _query_text(v) for k, v in (params or {}).items() if v is not None}
+        return await self._with_retries("GET", url, query, None, decode)
+
+    async def post_json(self, url: str, body: Any, *, decode: Decode = orjson.loads) -> Any:
+        """POST ``body`` as JSON to ``url`` and return the decoded answer (``decode``: as GET)."""
+        return await self._with_retries("POST", url, None, orjson.dumps(body), decode)
 
     async def _with_retries(
-        self, method: str, url: str, query: dict[str, str] | None, body: bytes | None
+        self,
+        method: str,
+        url: str,
+        query: dict[str, str] | None,
+        body: bytes | None,
+        decode: Decode,
     ) -> Any:
         attempts = self.policy.attempts
         for attempt in range(1, attempts + 1):
             try:
-                return await self._once(method, url, query, body)
+                return await self._once(method, url, query, body, decode)
             except ExchangeError as error:
                 if not should_retry(error):
                     raise
@@ -120,7 +132,12 @@ class JsonHttp:
         raise AssertionError("unreachable: the loop returns or raises")
 
     async def _once(
-        self, method: str, url: str, query: dict[str, str] | None, body: bytes | None
+        self,
+        method: str,
+        url: str,
+        query: dict[str, str] | None,
+        body: bytes | None,
+        decode: Decode,
     ) -> Any:
         headers = {"Content-Type": "application/json"} if body is not None else None
         try:
@@ -149,10 +166,11 @@ class JsonHttp:
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),
             )
         try:
-            return orjson.loads(response.content)
-        except orjson.JSONDecodeError as error:
+            return decode(response.content)
+        except ValueError as error:  # orjson.JSONDecodeError and msgspec's errors are ValueErrors
             raise UnexpectedResponseError(
-                f"{url}: HTTP {status} body is not JSON ({error}): {_excerpt(response)!r}"
+                f"{url}: HTTP {status} body is not JSON of the expected shape ({error}): "
+                f"{_excerpt(response)!r}"
             ) from error
 
 

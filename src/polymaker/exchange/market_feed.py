@@ -76,6 +76,9 @@ class MarketFeedSettings:
     depth: levels per side carried in each BookUpdated.
     rest_timeout_s: timeout of one REST ``/book`` request.
     custom_feature_enabled: ask for ``best_bid_ask``/``new_market``/``market_resolved``.
+    operation_quiet_s: a venue operation that still disagrees with the venue's reported top at
+        the end of a frame may go on in the next frames; after this long without another entry
+        for that token it is judged as finished (local_book.py explains operations).
     """
 
     keepalive: KeepaliveSettings = field(default_factory=KeepaliveSettings)
@@ -86,6 +89,7 @@ class MarketFeedSettings:
     depth: int = 5
     rest_timeout_s: float = 5.0
     custom_feature_enabled: bool = True
+    operation_quiet_s: float = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +238,11 @@ class MarketFeed(EventStream[MarketUpdate]):
         self._connected = False
 
     def on_frame(self, data: str | bytes) -> None:
-        """Apply every event of one frame; one BookUpdated per changed token per frame."""
+        """Apply every event of one frame; one BookUpdated per changed token per frame.
+
+        Runs on the event loop (the WebSocket reader calls it): an operation still pending at
+        the end of the frame gets a quiet-time timer there.
+        """
         now = self._clock()
         changed: _Changed = {}
         for event in decode_market_frame(data):
@@ -256,7 +264,11 @@ class MarketFeed(EventStream[MarketUpdate]):
                 case _:
                     pass  # best_bid_ask / new_market: parsed, deliberately not forwarded
         for asset_id in changed:
-            self._emit_book(asset_id, "ws", now)
+            book = self._books[asset_id]
+            if book.settle_if_consistent():
+                self._emit_book(asset_id, "ws", now)
+            else:
+                self._schedule_settle(book)
 
     # Event handling -----------------------------------------------------------------------
 
@@ -274,6 +286,23 @@ class MarketFeed(EventStream[MarketUpdate]):
                 continue
             book.apply_change(change, event.timestamp_ms, now)
             self._after_change(book, now, changed)
+
+    def _schedule_settle(self, book: LocalBook) -> None:
+        """Judge the pending operation after a quiet time, unless more entries come first."""
+        entries = book.entries
+        asyncio.get_running_loop().call_later(
+            self._settings.operation_quiet_s, self._settle_after_quiet, book, entries
+        )
+
+    def _settle_after_quiet(self, book: LocalBook, entries: int) -> None:
+        if not book.pending or book.entries != entries:
+            return  # settled meanwhile, or more entries came (they scheduled their own timer)
+        now = self._clock()
+        book.settle()
+        changed: _Changed = {}
+        self._after_change(book, now, changed)
+        if changed:
+            self._emit_book(book.asset_id, "ws", now)
 
     def _on_tick_size_change(self, event: TickSizeChange, now: float, changed: _Changed) -> None:
         book = self._books.get(event.asset_id)

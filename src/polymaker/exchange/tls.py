@@ -51,6 +51,11 @@ if _ORIGINAL is not None:
     httpx_transports.create_ssl_context = _create_ssl_context  # type: ignore[attr-defined]
 
 
+def preload_default_context() -> None:
+    """Build the shared context now (the worker template does, before it forks workers)."""
+    _default_context()
+
+
 @contextlib.contextmanager
 def shared_default_tls() -> Iterator[None]:
     """Within the block (this task or thread only), default httpx clients share one context."""
@@ -61,4 +66,4 @@ def shared_default_tls() -> Iterator[None]:
         _SHARING.reset(token)
 
 
-__all__ = ["shared_default_tls"]
+__all__ = ["preload_default_context", "shared_default_tls"]

@@ -12,7 +12,13 @@ retries; an empty ``result.topics`` therefore always means "nothing qualified".
 from polymaker.config.filter import FilterParams, load_filter_params
 from polymaker.screener.model import Candidate, Quote, Reason, Rejection, Topic
 from polymaker.screener.output import result_document, write_csv, write_result
-from polymaker.screener.screen import ScreenResult, ScreenStats, screen, screen_async
+from polymaker.screener.screen import (
+    ScreenResult,
+    ScreenStats,
+    screen,
+    screen_async,
+    screen_market_async,
+)
 
 __all__ = [
     "Candidate",
@@ -27,6 +33,7 @@ __all__ = [
     "result_document",
     "screen",
     "screen_async",
+    "screen_market_async",
     "write_csv",
     "write_result",
 ]

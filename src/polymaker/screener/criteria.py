@@ -141,33 +141,6 @@ def _in_band(quote: Quote, params: FilterParams) -> bool:
     return quote.ask is not None and params.ask_min <= quote.ask <= params.ask_max
 
 
-def mirror_quote(yes: Quote) -> Quote:
-    """The NO side implied by the YES book: NO bid = 1 - YES ask, NO ask = 1 - YES bid.
-
-    On Polymarket the two outcome books of a binary market are one book: a NO order at p
-    rests as a YES order at 1 - p (matching mints and merges across the pair), so this is the
-    price a NO order actually gets. Impossible YES quotes are not mirrored (``1 - 1E+999999999``
-    would overflow): the NO side is then empty and ``choose_side`` refuses the YES side.
-    """
-    one = Decimal(1)
-    if quote_problem(yes.bid, yes.ask) is not None:
-        return Quote(None, None, yes.tick_size, yes.min_order_size, yes.neg_risk)
-    return Quote(
-        None if yes.ask is None else one - yes.ask,
-        None if yes.bid is None else one - yes.bid,
-        yes.tick_size,
-        yes.min_order_size,
-        yes.neg_risk,
-    )
-
-
-def gamma_quotes(c: Candidate) -> tuple[Quote, Quote]:
-    """(YES, NO) quotes from the listing's snapshot (Gamma's bestBid/bestAsk are the first
-    outcome's); NO is mirrored from YES."""
-    yes = Quote(c.gamma_bid, c.gamma_ask, c.tick_size, c.min_order_size, c.neg_risk)
-    return yes, mirror_quote(yes)
-
-
 def _event_rank(topic: Topic, prefer: str) -> tuple[int, Decimal, Decimal, str]:
     ask = topic.chosen.ask or Decimal(0)
     preferred = 0 if prefer == "higher" or topic.side == prefer else 1
@@ -226,8 +199,6 @@ __all__ = [
     "Criteria",
     "choose_side",
     "early_reason",
-    "gamma_quotes",
-    "mirror_quote",
     "pick_per_event",
     "rank_and_cap",
     "side_qualifies",

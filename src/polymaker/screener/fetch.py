@@ -18,12 +18,19 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from polymaker.errors import ExchangeError, RequestRejectedError, UnexpectedResponseError
 from polymaker.exchange.http import JsonHttp
-from polymaker.screener.model import Quote
-from polymaker.screener.parse import parse_book
+from polymaker.screener.model import Quote, Rejection
+from polymaker.screener.quotes import book_quote
+from polymaker.screener.wire import (
+    BooksAnswer,
+    Row,
+    decode_books,
+    decode_keyset_page,
+    decode_offset_page,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +50,10 @@ class Listing:
     """The unique market rows in the window, and how they were fetched.
 
     rows: kept only when no ``on_rows`` consumer was given (a consumer already had them, and
-    holding thousands of raw Gamma objects would double the screen's memory).
+    holding thousands of decoded rows would double the screen's memory).
     """
 
-    rows: list[dict[str, Any]]
+    rows: list[Row]
     total: int
     pages: int
     source: str  # "keyset" or "offset"
@@ -124,7 +131,7 @@ class ListingFetcher:
         page_size: int,
         windows: int,
         progress: Progress | None = None,
-        on_rows: Callable[[list[Any]], None] | None = None,
+        on_rows: Callable[[list[Row]], None] | None = None,
     ) -> None:
         self._http = http
         self._base = gamma_url.rstrip("/")
@@ -133,7 +140,7 @@ class ListingFetcher:
         self._progress = progress
         self._on_rows = on_rows
         self._pages = 0
-        self._rows: list[Any] = []
+        self._rows: list[Row] = []
         self._total = 0
         self._ids: set[str] = set()
 
@@ -153,13 +160,13 @@ class ListingFetcher:
             source = "offset"
         return Listing(self._rows, self._total, self._pages, source)
 
-    def _deliver(self, page: list[Any]) -> None:
+    def _deliver(self, page: list[Row]) -> None:
         """Keep the rows not seen before (by Gamma id; rows without an id are kept for parse
         to reject) and hand them on."""
-        fresh: list[Any] = []
+        fresh: list[Row] = []
         for row in page:
-            key = row.get("id") if isinstance(row, dict) else None
-            if isinstance(key, str | int) and not isinstance(key, bool):
+            key = row.market_id if isinstance(row, Rejection) else row.id
+            if key is not None and key != "":
                 if str(key) in self._ids:
                     continue
                 self._ids.add(str(key))
@@ -191,17 +198,15 @@ class ListingFetcher:
         first = True
         while True:
             try:
-                page = await self._http.get_json(url, query)
+                page = await self._http.get_json(url, query, decode=decode_keyset_page)
             except RequestRejectedError as error:
                 if first and error.status in KEYSET_MISSING_STATUSES:
                     raise _KeysetMissing from error
                 raise
             first = False
             self._page_done()
-            if not isinstance(page, dict) or not isinstance(page.get("markets"), list):
-                raise UnexpectedResponseError(f"{url}: expected an object with a 'markets' list")
-            self._deliver(page["markets"])
-            cursor = page.get("next_cursor")
+            self._deliver(page.rows)
+            cursor = page.next_cursor
             if cursor is None or cursor == "":
                 return
             if not isinstance(cursor, str) or cursor in seen:
@@ -217,12 +222,8 @@ class ListingFetcher:
         while True:
             query = {**self._base_query(start, end), "offset": offset}
             query.update(order="endDate", ascending="true")
-            page = await self._http.get_json(url, query)
+            page = await self._http.get_json(url, query, decode=decode_offset_page)
             self._page_done()
-            if isinstance(page, dict) and isinstance(page.get("data"), list):
-                page = page["data"]
-            if not isinstance(page, list):
-                raise UnexpectedResponseError(f"{url}: expected a list of markets")
             self._deliver(page)
             if len(page) < self._page_size:
                 return
@@ -232,10 +233,10 @@ class ListingFetcher:
                 start, offset = restart, 0
 
 
-def _last_end(page: Sequence[Any]) -> datetime | None:
+def _last_end(page: Sequence[Row]) -> datetime | None:
     last = page[-1] if page else None
-    text = last.get("endDate") if isinstance(last, dict) else None
-    if not isinstance(text, str):
+    text = None if last is None or isinstance(last, Rejection) else last.endDate
+    if text is None:
         return None
     try:
         when = datetime.fromisoformat(text)
@@ -305,9 +306,8 @@ class BookFetcher:
     async def _one(self, batch: list[str]) -> None:
         async with self._gate:
             try:
-                answer = await self._http.post_json(self._url, [{"token_id": t} for t in batch])
-                if not isinstance(answer, list):
-                    raise UnexpectedResponseError(f"{self._url}: expected a list of books")
+                body = [{"token_id": t} for t in batch]
+                answer = await self._http.post_json(self._url, body, decode=decode_books)
             except ExchangeError as error:
                 log.warning("books batch of %d tokens unavailable: %s", len(batch), error)
                 self._unavailable.update(batch)
@@ -335,11 +335,14 @@ async def fetch_books(
     return await fetcher.wait()
 
 
-def _store_books(answer: list[Any], quotes: dict[str, Quote]) -> int:
-    bad = 0
-    for entry in answer:
+def _store_books(answer: BooksAnswer, quotes: dict[str, Quote]) -> int:
+    """Keep each readable book's quote; log and count the others (never traded on)."""
+    for problem in answer.bad:
+        log.warning("unreadable book skipped: %s", problem)
+    bad = len(answer.bad)
+    for entry in answer.entries:
         try:
-            token, quote = parse_book(entry)
+            token, quote = book_quote(entry)
         except ValueError as error:
             log.warning("unreadable book skipped: %s", error)
             bad += 1

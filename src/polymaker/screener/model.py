@@ -11,6 +11,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
+import msgspec
+
 Side = Literal["YES", "NO"]
 
 
@@ -53,9 +55,12 @@ class Rejection:
     detail: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(msgspec.Struct, frozen=True):
     """A Gamma market row, parsed. Money is ``Decimal``; a missing volume figure is 0.
+
+    A frozen ``msgspec.Struct`` rather than a frozen dataclass: one is built per listed market
+    (20,000 in a full screen), and a frozen dataclass sets each of its 26 fields through
+    ``object.__setattr__``, which was a third of the parsing time.
 
     yes_token / no_token: the outcome tokens (``positionIds`` on v2 markets, else
     ``clobTokenIds``). For outcomes other than Yes/No, the first outcome is "YES".
