@@ -16,8 +16,17 @@ class PolymakerError(Exception):
     exit_code = 1
 
 
+def _one_line(text: str) -> str:
+    """``text`` with newlines and other control characters escaped, so a message stays one line."""
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
 class ConfigError(PolymakerError):
-    """A config, params or argument value is invalid: names the file, the key and the problem."""
+    """A config, params or argument value is invalid: names the file, the key and the problem.
+
+    The message is always one line: a key or a file name may hold any character a JSON string
+    can (``"a\nb"``), and each is escaped where it is not printable.
+    """
 
     exit_code = 2
 
@@ -27,10 +36,11 @@ class ConfigError(PolymakerError):
         self.key = key
         where = []
         if self.file:
-            where.append(self.file)
+            where.append(_one_line(self.file))
         if key:
-            where.append(f"key '{key}'")
+            where.append(f"key '{_one_line(key)}'")
         prefix = ": ".join(where)
+        problem = _one_line(problem)
         super().__init__(f"{prefix}: {problem}" if prefix else problem)
 
 

@@ -32,7 +32,7 @@ from polymaker.drill.faults import parse_faults
 from polymaker.drill.server import SimOptions
 from polymaker.drill.testing import InProcessSim, in_process_sim
 from polymaker.exchange.sdk import create_async_secure_client, signer_address
-from polymaker.exchange.urls import ExchangeUrls
+from polymaker.exchange.urls import PRODUCTION_URLS, ExchangeUrls
 from polymaker.files import atomic_write_bytes, atomic_write_json
 from tests.polling import wait_for
 
@@ -241,11 +241,24 @@ def test_cli_embedded_drill_without_supervisor_has_nothing_to_cancel(
     assert "nothing to cancel" in capsys.readouterr().out
 
 
+def test_cli_drill_refuses_an_embedded_url_file_naming_production(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _clean_env(monkeypatch)
+    local = {"gamma_url": "http://127.0.0.1:9", "data_url": "http://127.0.0.1:9"}
+    local |= {"ws_market_url": "ws://127.0.0.1:9/ws/market", "ws_user_url": "ws://127.0.0.1:9/u"}
+    urls = {**local, "clob_url": "https://CLOB.polymarket.com:443/"}
+    atomic_write_json(tmp_path / "data" / "drill_urls.json", urls)
+    monkeypatch.setenv("POLYMAKER_PRIVATE_KEY", Account.create().key.hex())
+    with pytest.raises(cli_panic.ConfigError, match="not a drill exchange"):
+        cli_panic.run(_args(_config(tmp_path, None)))
+
+
 def test_cli_live_without_key_is_a_config_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _clean_env(monkeypatch)
-    urls = ExchangeUrls()  # production URLs: never contacted, the key check comes first
+    urls = PRODUCTION_URLS  # never contacted: the key check comes first
     with pytest.raises(cli_panic.ConfigError, match="needs the wallet key"):
         cli_panic.run(_args(_config(tmp_path, urls, mode="live")))
 

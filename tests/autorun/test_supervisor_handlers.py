@@ -68,6 +68,8 @@ def test_unknown_topics_and_bad_values_are_refused(supervisor: Supervisor) -> No
     assert _ask(supervisor, "retry", topic="a")["fault"] == "not_running"
     assert _ask(supervisor, "set_concurrency", value=0)["fault"] == "bad_request"
     assert _ask(supervisor, "set_poll", seconds=0)["fault"] == "bad_request"
+    assert _ask(supervisor, "set_poll", seconds=1e-30)["fault"] == "bad_request"
+    assert _ask(supervisor, "set_poll", seconds=1e300)["fault"] == "bad_request"
 
 
 def test_knobs_change_the_running_supervisor(supervisor: Supervisor) -> None:

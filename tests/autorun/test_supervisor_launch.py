@@ -40,7 +40,7 @@ DRILL = ExchangeUrls(
 )  # fmt: skip
 TOPIC: dict[str, Any] = {
     "topic_id": "will-it-snow", "condition_id": "0xabc", "question": "Will it snow in an election?",
-    "event_slug": "snow", "event_title": "Snow", "end_time": "2026-12-05T12:00:00Z",
+    "event_slug": "snow", "event_title": "Snow", "end_time": "2099-12-05T12:00:00Z",
     "yes_token": "111", "no_token": "222", "preferred_side": "NO", "tick_size": "0.01",
     "min_order_size": "5", "neg_risk": False,
 }  # fmt: skip

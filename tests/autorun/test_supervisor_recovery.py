@@ -92,7 +92,7 @@ def test_run_state_round_trip_and_a_bad_file_is_ignored(tmp_path: Path) -> None:
     path = tmp_path / "run_state.json"
     market = {"topic_id": "a", "condition_id": "0x1", "yes_token": "1", "no_token": "2",
               "side": "NO", "tick_size": "0.01", "min_order_size": "5", "neg_risk": False,
-              "end_time": "2026-12-05T12:00:00Z"}  # fmt: skip
+              "end_time": "2099-12-05T12:00:00Z"}  # fmt: skip
     write_run_state(path, {"tasks": {"a": {"market": market}, "b": {"market": {"x": 1}}}})
     document = read_run_state(path)
     assert document["version"] == 1

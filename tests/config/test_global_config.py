@@ -130,6 +130,15 @@ def test_wrong_type_is_rejected(tmp_path, document, key):
         ({"max_total_exposure_usdc": "NaN"}, "max_total_exposure_usdc"),
         ({"order_heartbeat": {"interval_s": 0.5}}, "order_heartbeat.interval_s"),
         ({"order_heartbeat": {"interval_s": 9}}, "order_heartbeat.interval_s"),
+        ({"topics_poll_sec": 1e-30}, "topics_poll_sec"),
+        ({"status_interval_s": 1e-30}, "status_interval_s"),
+        ({"stop_timeout_s": 1e-30}, "stop_timeout_s"),
+        ({"restart": {"backoff_base_s": 2.5e11, "backoff_max_s": 3e11}}, "restart.backoff_base_s"),
+        ({"restart": {"backoff_max_s": 2.5e11}}, "restart.backoff_max_s"),
+        ({"restart": {"reset_after_s": 1e300}}, "restart.reset_after_s"),
+        ({"heartbeat_stale_s": 1e300}, "heartbeat_stale_s"),
+        ({"drill": {"seed": 2**64}}, "drill.seed"),
+        ({"drill": {"balance_usdc": "1e999999999"}}, "drill.balance_usdc"),
     ],
 )
 def test_range_is_enforced(tmp_path, document, key):
@@ -167,6 +176,31 @@ def test_bad_url_scheme_is_rejected(tmp_path):
 
 def test_drill_with_production_urls_is_rejected(tmp_path):
     assert "production" in str(_error(tmp_path, {"exchange": PRODUCTION}))
+
+
+@pytest.mark.parametrize(
+    ("key", "url"),
+    [
+        ("clob_url", "https://CLOB.polymarket.com:443/"),
+        ("clob_url", "https://clob.polymarket.com/some/path"),
+        ("gamma_url", "https://Gamma-API.Polymarket.COM"),
+        ("data_url", "http://data-api.polymarket.com.:8080"),
+        ("ws_user_url", "wss://ws-subscriptions-clob.polymarket.com/ws/user?x=1"),
+    ],
+)
+def test_drill_refuses_one_production_host_among_local_ones(tmp_path, key, url):
+    error = _error(tmp_path, {"exchange": {**LOCAL_URLS, key: url}})
+    assert error.key == "exchange" and "production" in str(error)
+
+
+def test_a_host_that_only_resembles_production_is_a_drill_exchange(tmp_path):
+    urls = {**LOCAL_URLS, "clob_url": "http://polymarket.com.127.0.0.1.nip.io:9000"}
+    assert _load(tmp_path, {"exchange": urls}).exchange.clob_url == urls["clob_url"]
+
+
+def test_a_url_without_a_host_is_refused(tmp_path):
+    error = _error(tmp_path, {"exchange": {**LOCAL_URLS, "clob_url": "http://"}})
+    assert error.key == "exchange.clob_url" and "host name" in str(error)
 
 
 def test_drill_with_external_drill_exchange(tmp_path):

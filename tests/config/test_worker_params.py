@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ def valid_params(**overrides: Any) -> dict[str, Any]:
         "tick_size": "0.01",
         "min_order_size": 5,
         "neg_risk": False,
-        "end_time": "2026-12-31T12:00:00Z",
+        "end_time": "2099-12-31T12:00:00Z",
         "mode": "drill",
         "exchange": dict(DRILL),
         "status_file": "data/status/will-it-rain.json",
@@ -88,7 +89,18 @@ def test_nested_secret_key_is_refused() -> None:
         ({"side": "MAYBE"}, "side"),
         ({"tick_size": "0.02"}, "tick_size"),
         ({"min_order_size": 0}, "min_order_size"),
-        ({"end_time": "2026-12-31T12:00:00"}, "end_time"),
+        ({"end_time": "2099-12-31T12:00:00"}, "end_time"),
+        ({"end_time": "2020-01-01T00:00:00Z"}, "end_time"),
+        ({"status_file": ""}, "status_file"),
+        ({"status_file": "data/st\u0000atus.json"}, "status_file"),
+        ({"log_file": "~nosuchuser-polymaker/x.log"}, "log_file"),
+        ({"min_order_size": 1e30}, "min_order_size"),
+        ({"strategy": {"order_size": 1e-30}}, "strategy.order_size"),
+        ({"strategy": {"order_size": 1e28}}, "strategy.order_size"),
+        ({"strategy": {"min_profit_ticks": 10**30}}, "strategy.min_profit_ticks"),
+        ({"strategy": {"signal_sample_s": 0.0004}}, "strategy.signal_sample_s"),
+        ({"strategy": {"cooldown_s": 3e303}}, "strategy.cooldown_s"),
+        ({"strategy": {"max_hold_minutes": 3e303}}, "strategy.max_hold_minutes"),
         ({"mode": "yolo"}, "mode"),
         ({"topic_id": "a/b"}, "topic_id"),
         ({"exchange": dict(DRILL, clob_url="ftp://x")}, "exchange.clob_url"),
@@ -126,12 +138,56 @@ def test_same_token_twice_is_refused() -> None:
         parse_worker_params(valid_params(no_token="111"))
 
 
-def test_drill_mode_refuses_production_urls() -> None:
+def test_missing_exchange_is_an_error_never_production() -> None:
     doc = valid_params()
     del doc["exchange"]
-    doc["exchange"] = {}
-    with pytest.raises(ConfigError, match="drill exchange"):
+    with pytest.raises(ConfigError) as caught:
         parse_worker_params(doc)
+    assert caught.value.key == "exchange"
+
+
+@pytest.mark.parametrize("key", sorted(DRILL))
+def test_a_missing_exchange_url_is_an_error_never_production(key: str) -> None:
+    exchange = dict(DRILL)
+    del exchange[key]
+    with pytest.raises(ConfigError) as caught:
+        parse_worker_params(valid_params(exchange=exchange))
+    assert caught.value.key == f"exchange.{key}"
+
+
+@pytest.mark.parametrize(
+    ("key", "url"),
+    [
+        ("clob_url", "https://clob.polymarket.com"),
+        ("clob_url", "https://CLOB.polymarket.com:443/"),
+        ("clob_url", "http://user@clob.Polymarket.COM./x"),
+        ("gamma_url", "https://gamma-api.polymarket.com/markets"),
+        ("ws_user_url", "wss://ws-subscriptions-clob.polymarket.com:443/ws/user"),
+        ("data_url", "https://polymarket.com"),
+    ],
+)
+def test_drill_mode_refuses_one_production_host_among_local_ones(key: str, url: str) -> None:
+    with pytest.raises(ConfigError, match="drill exchange") as caught:
+        parse_worker_params(valid_params(exchange=dict(DRILL, **{key: url})))
+    assert caught.value.key == "exchange"
+
+
+def test_paper_mode_reads_production_market_data() -> None:
+    urls = {
+        "gamma_url": "https://gamma-api.polymarket.com",
+        "clob_url": "https://clob.polymarket.com",
+        "data_url": "https://data-api.polymarket.com",
+        "ws_market_url": "wss://ws-subscriptions-clob.polymarket.com/ws/market",
+        "ws_user_url": "wss://ws-subscriptions-clob.polymarket.com/ws/user",
+    }
+    assert parse_worker_params(valid_params(mode="paper", exchange=urls)).mode == "paper"
+
+
+def test_end_time_is_checked_against_the_given_clock() -> None:
+    now = datetime(2100, 1, 1, tzinfo=UTC)
+    with pytest.raises(ConfigError, match="in the past") as caught:
+        parse_worker_params(valid_params(), now=now)
+    assert caught.value.key == "end_time"
 
 
 def test_malformed_json_names_the_file(tmp_path: Path) -> None:

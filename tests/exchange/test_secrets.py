@@ -115,6 +115,18 @@ def test_credentials_file_with_wrong_shape_is_refused(tmp_path: Path) -> None:
         load_api_credentials({"POLYMAKER_CREDS_FILE": str(path)})
 
 
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [("[" * 5000 + "]" * 5000, "nested deeper"), ('{"api_key": 1, "api_key": 2}', "twice")],
+)
+def test_an_unreadable_credentials_file_is_a_config_error(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    path = _private_file(tmp_path / "creds.json", text)
+    with pytest.raises(ConfigError, match=problem):
+        load_api_credentials({"POLYMAKER_CREDS_FILE": str(path)})
+
+
 def test_no_credentials_means_derive() -> None:
     assert load_api_credentials({}) is None
 

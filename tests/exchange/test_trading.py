@@ -20,7 +20,12 @@ from polymarket.models.clob import AcceptedOrder, RejectedOrder
 
 from polymaker.drill.server import SimOptions
 from polymaker.drill.testing import in_process_sim
-from polymaker.errors import ConfigError, RequestRejectedError, TransportError
+from polymaker.errors import (
+    ConfigError,
+    RequestRejectedError,
+    TransportError,
+    UnexpectedResponseError,
+)
 from polymaker.exchange.gateway import Accepted, RejectCode, Rejected, classify_rejection
 from polymaker.exchange.ratelimit import CANCEL, ORDER, PUBLIC, AccountRateLimiter, BucketSpec
 from polymaker.exchange.retry import RetryPolicy
@@ -481,3 +486,27 @@ def test_credentials_of_another_address_are_refused_before_any_order() -> None:
     for secret in (creds_a.key, creds_a.secret, creds_a.passphrase, key_a, key_b):
         assert secret not in message
     assert orders == []
+
+
+def test_reconciliation_listings_skip_trades_with_impossible_values() -> None:
+    client = FakeClient()
+    trade = load_fixture("clob_data_trades_item_2024-09.json")
+    bad_time = {**trade, "id": "t-time", "match_time": "²"}
+    bad_amount = copy.deepcopy({**trade, "id": "t-amount"})
+    bad_amount["maker_orders"][0]["matched_amount"] = "1e999999"
+    client._ctx.secure_clob.answers["/data/trades"] = [
+        {"data": [bad_time, bad_amount, trade], "next_cursor": "LTE="}
+    ]
+    trading = _trading(client)
+    assert [fill.trade_id for fill in run(trading.fills(MARKET))] == [trade["id"]]
+    assert trading.skipped_items == 2
+
+
+def test_an_unreadable_open_order_never_confirms_the_market_empty() -> None:
+    client = FakeClient()
+    unreadable = {**_open_order("0xodd"), "original_size": "1E+999999999"}
+    client._ctx.secure_clob.answers["/data/orders"] = [
+        {"data": [unreadable], "next_cursor": "LTE="}
+    ]
+    with pytest.raises(UnexpectedResponseError, match="could not be read"):
+        run(_trading(client).confirm_no_open_orders(MARKET, timeout_s=0.05, poll_s=0))

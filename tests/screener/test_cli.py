@@ -76,6 +76,24 @@ def test_global_config_urls_are_read_only_when_set(tmp_path):
         exchange_urls_from_global(path)
 
 
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('{"exchange": {}, "exchange": {}}', "appears twice"),
+        ('{"max_concurrent_workers": ' + "9" * 5000 + "}", None),
+        ("[" * 5000 + "]" * 5000, "nested deeper"),
+    ],
+)
+def test_global_config_is_read_as_every_config_file_is(tmp_path, text, problem):
+    path = tmp_path / "global_config.json"
+    path.write_text(text)
+    if problem is None:  # the screener only reads the URLs: a huge number elsewhere is no crash
+        assert exchange_urls_from_global(path) == {}
+        return
+    with pytest.raises(ConfigError, match=problem):
+        exchange_urls_from_global(path)
+
+
 def test_global_config_urls_are_used(tmp_path, capsys):
     url = f"http://127.0.0.1:{closed_port()}"
     global_config = tmp_path / "global_config.json"

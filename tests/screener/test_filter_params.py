@@ -60,6 +60,11 @@ def test_only_accepts_a_string_or_a_list_and_side_any_case():
         ({"max_topics": 0}, "max_topics", "greater than or equal"),
         ({"books_batch_size": 1000}, "books_batch_size", "less than or equal"),
         ({"timeout_s": 0}, "timeout_s", "greater than"),
+        ({"max_end_hours": 7e7}, "max_end_hours", "less than or equal"),
+        ({"max_end_hours": float("inf")}, "max_end_hours", "finite"),
+        ({"min_total_volume": "1e999999"}, "min_total_volume", "less than or equal"),
+        ({"max_spread": 2}, "max_spread", "less than or equal"),
+        ({"max_topics": 10**9}, "max_topics", "less than or equal"),
     ],
 )
 def test_invalid_files_name_file_key_and_problem(tmp_path, document, key, words):

@@ -109,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
             _warn(f"the supervisor did not answer ({error}); acting directly")
         return _direct(args, config, paths)
     if reply.get("ok"):
-        result = reply.get("result") if isinstance(reply.get("result"), dict) else {}
+        answer = reply.get("result")
+        result: dict[str, Any] = answer if isinstance(answer, dict) else {}
         _emit(args, {"via": "supervisor", **result}, str(reply.get("message", "")))
         return 0 if result.get("confirmed") else 1
     if reply.get("fault") == Fault.UNKNOWN_COMMAND:
@@ -177,6 +178,11 @@ def _target(
                 "its orders stopped with the supervisor; nothing to cancel"
             )
         urls = ExchangeUrls.from_file(url_file)
+        if urls.production_urls:  # the embedded drill wrote it: loopback, never production
+            raise ConfigError(
+                f"names a Polymarket host ({urls.production_urls[0]}); not a drill exchange",
+                file=url_file,
+            )
     if environ.get(ENV_PRIVATE_KEY, "").strip() or environ.get(ENV_KEY_FILE, "").strip():
         key = load_private_key(environ)
     elif mode is Mode.DRILL and (paths.data_dir / DRILL_KEY_FILE_NAME).exists():

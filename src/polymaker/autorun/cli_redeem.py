@@ -79,9 +79,10 @@ def run(args: argparse.Namespace) -> int:
     if not reply.get("ok"):
         print(f"refused ({reply.get('fault')}): {reply.get('message')}")
         return 1
-    result = reply.get("result") if isinstance(reply.get("result"), dict) else {}
+    answer = reply.get("result")
+    result: dict[str, Any] = answer if isinstance(answer, dict) else {}
     _emit(args, {"via": "supervisor", **result}, str(reply.get("message", "")))
-    rows = result.get("redemptions", []) if isinstance(result, dict) else []
+    rows = result.get("redemptions", [])
     return 1 if any(row.get("state") == "retrying" for row in rows) else 0
 
 

@@ -14,7 +14,6 @@ import asyncio
 import logging
 import logging.handlers
 import sys
-import time
 from pathlib import Path
 
 from polymaker.autorun.commands import CommandSyntaxError, parse_command
@@ -33,12 +32,9 @@ from polymaker.config.global_config import (
 from polymaker.config.strategy_defaults import load_strategy_defaults
 from polymaker.errors import ControlError
 from polymaker.exchange.secrets import RedactingFilter
+from polymaker.worker.logsetup import UtcFormatter
 
 _FORMAT = "%(asctime)s.%(msecs)03dZ %(levelname)s [{mode}] %(name)s: %(message)s"
-
-
-class _UtcFormatter(logging.Formatter):
-    converter = time.gmtime
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,7 +59,7 @@ def configure_logging(
     """Rotated ``logs/autorun.log`` (INFO) plus stderr; both redact registered secrets."""
     redactor = RedactingFilter()
     paths.log_dir.mkdir(parents=True, exist_ok=True)
-    formatter = _UtcFormatter(_FORMAT.format(mode=mode), datefmt="%Y-%m-%dT%H:%M:%S")
+    formatter = UtcFormatter(_FORMAT.format(mode=mode), datefmt="%Y-%m-%dT%H:%M:%S")
     file_handler = logging.handlers.RotatingFileHandler(
         paths.supervisor_log,
         maxBytes=config.log_max_bytes,

@@ -265,7 +265,7 @@ def _same_user(writer: asyncio.StreamWriter) -> bool:
         return True
     raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     _pid, uid, _gid = struct.unpack("3i", raw)
-    return uid == os.getuid()
+    return int(uid) == os.getuid()
 
 
 def _is_listening(path: Path) -> bool:

@@ -27,6 +27,7 @@ from polymaker.autorun.states import (
     WAITING_STATES,
     TopicState,
 )
+from polymaker.config.global_config import MAX_POLL_S, MIN_POLL_S
 from polymaker.errors import ControlError
 from polymaker.exchange.redeem import RedeemError
 
@@ -143,9 +144,11 @@ def set_concurrency(supervisor: Supervisor, value: int) -> Outcome:
 
 
 def set_poll(supervisor: Supervisor, seconds: float) -> Outcome:
-    """``set poll SECONDS``; the next screen is due that long from now."""
-    if not seconds > 0:
-        raise ControlError("poll seconds must be > 0", fault=Fault.BAD_REQUEST)
+    """``set poll SECONDS`` (topics_poll_sec's range); the next screen is due that long from now."""
+    if not MIN_POLL_S <= seconds <= MAX_POLL_S:
+        raise ControlError(
+            f"poll seconds must be {MIN_POLL_S:g}..{MAX_POLL_S:g}", fault=Fault.BAD_REQUEST
+        )
     supervisor.set_poll(float(seconds))
     return Outcome({"topics_poll_sec": float(seconds)}, f"topics_poll_sec = {seconds:g}")
 

@@ -25,6 +25,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 from polymarket import AsyncSecureClient
@@ -129,11 +130,8 @@ class _Run:
     async def cancel_ids(self, order_ids: Sequence[str]) -> None:
         for start in range(0, len(order_ids), CANCEL_CHUNK):
             chunk = list(order_ids[start : start + CANCEL_CHUNK])
-            self.record(
-                await self.call(
-                    "DELETE /orders", lambda ids=chunk: self.client.cancel_orders(order_ids=ids)
-                )
-            )
+            cancel = partial(self.client.cancel_orders, order_ids=chunk)
+            self.record(await self.call("DELETE /orders", cancel))
 
     async def open_order_ids(self) -> list[str] | None:
         """Every open order id of the account (all pages), or None when the read failed."""

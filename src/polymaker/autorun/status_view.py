@@ -222,8 +222,8 @@ def print_status(document: Mapping[str, Any], out: TextIO, *, wide: bool = False
         console.print(Text(str(account["description"])), overflow="fold")
     for held in document.get("unmanaged") or []:
         console.print(Text(unmanaged_line(held)), overflow="fold")
-    for line in redemption_lines(document):
-        console.print(Text(line), overflow="fold")
+    for redemption in redemption_lines(document):
+        console.print(Text(redemption), overflow="fold")
     console.print(summary(document))
 
 

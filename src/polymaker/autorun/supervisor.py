@@ -458,7 +458,12 @@ class Supervisor:
         job = asyncio.get_running_loop().create_task(coroutine)
         jobs = self._exit_jobs if exit_job else self._jobs
         jobs.add(job)
-        job.add_done_callback(lambda done: (jobs.discard(done), _log_failure(done)))
+
+        def finished(done: asyncio.Task[Any]) -> None:
+            jobs.discard(done)
+            _log_failure(done)
+
+        job.add_done_callback(finished)
 
     def run_job(self, coroutine: Coroutine[Any, Any, Any]) -> None:
         """Public for the control handlers: a stop runs beside the loop."""

@@ -8,7 +8,6 @@ Money thresholds are ``Decimal``; a JSON float is read through ``str()`` so 0.95
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -16,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, Strict, ValidationInfo, field_validator
 
 from polymaker.config import ConfigModel, load_config_file
+from polymaker.config.user_regex import regex_problem
 
 DEFAULT_BLACKLIST_TERMS: tuple[str, ...] = (
     "BTC", "ETH", "Bitcoin", "Ethereum", "Solana", "Sol", "BNB", "ADA", "XRP", "Dogecoin",
@@ -55,9 +55,13 @@ def _to_side(value: Any) -> Any:
     return value
 
 
-Money = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0)]
+MAX_VOLUME_USDC = Decimal("1e12")
+MAX_END_HOURS = 10 * 366 * 24.0  # ten years: far beyond any market a swing trader screens
+
+Money = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0, le=MAX_VOLUME_USDC)]
 Price = Annotated[Decimal, BeforeValidator(_to_decimal), Field(gt=0, le=1)]
-Hours = Annotated[float, Strict(), Field(ge=0)]
+Spread = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0, le=1)]
+Hours = Annotated[float, Strict(), Field(ge=0, le=MAX_END_HOURS, allow_inf_nan=False)]
 Terms = tuple[Annotated[str, Strict()], ...]
 
 
@@ -70,7 +74,8 @@ class FilterParams(ConfigModel):
     ask_min / ask_max: band for the chosen side's best ask; max_spread: maximum ask - bid there.
     prefer_side: NO, YES or higher (the side with the higher ask) when both sides qualify.
     one_per_event: keep one market per Gamma event (tie-break in docs/screener.md).
-    blacklist_terms / blacklist_regex: excluded by question, slug, event title or tags.
+    blacklist_terms / blacklist_regex: excluded by question, slug, event title or tags (the
+      regexes in RE2 syntax, matched in linear time: ``config.user_regex``).
     only: allow-list of substrings (question or slug); exclude_slugs: never these markets.
     max_topics: cap on the result (None = no cap).
     use_gamma_quotes: take bid/ask from Gamma's listing (YES side; NO = 1 - YES) and skip
@@ -91,24 +96,24 @@ class FilterParams(ConfigModel):
     min_liquidity: Money = Decimal("0")
     ask_min: Price = Decimal("0.955")
     ask_max: Price = Decimal("0.995")
-    max_spread: Money = Decimal("0.20")
+    max_spread: Spread = Decimal("0.20")
     prefer_side: Annotated[Literal["NO", "YES", "higher"], BeforeValidator(_to_side)] = "NO"
     one_per_event: Annotated[bool, Strict()] = True
     blacklist_terms: Terms = DEFAULT_BLACKLIST_TERMS
     blacklist_regex: Terms = ()
     only: Annotated[Terms, BeforeValidator(_to_terms)] = ()
     exclude_slugs: Terms = ()
-    max_topics: Annotated[int, Strict(), Field(ge=1)] | None = None
+    max_topics: Annotated[int, Strict(), Field(ge=1, le=10_000)] | None = None
     use_gamma_quotes: Annotated[bool, Strict()] = False
     books_both_tokens: Annotated[bool, Strict()] = False
     books_batch_size: Annotated[int, Strict(), Field(ge=1, le=500)] = 100
     books_concurrency: Annotated[int, Strict(), Field(ge=1, le=32)] = 4
     listing_windows: Annotated[int, Strict(), Field(ge=1, le=32)] = 4
     page_size: Annotated[int, Strict(), Field(ge=1, le=500)] = 100
-    timeout_s: Annotated[float, Strict(), Field(gt=0, le=300)] = 10.0
+    timeout_s: Annotated[float, Strict(), Field(ge=0.1, le=300, allow_inf_nan=False)] = 10.0
     retries: Annotated[int, Strict(), Field(ge=0, le=20)] = 3
-    backoff_base_s: Annotated[float, Strict(), Field(ge=0, le=60)] = 0.25
-    backoff_max_s: Annotated[float, Strict(), Field(ge=0, le=300)] = 8.0
+    backoff_base_s: Annotated[float, Strict(), Field(ge=0, le=60, allow_inf_nan=False)] = 0.25
+    backoff_max_s: Annotated[float, Strict(), Field(ge=0, le=300, allow_inf_nan=False)] = 8.0
 
     @field_validator("max_end_hours")
     @classmethod
@@ -128,14 +133,11 @@ class FilterParams(ConfigModel):
 
     @field_validator("blacklist_regex")
     @classmethod
-    def _regexes_compile(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+    def _regexes_usable(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for index, pattern in enumerate(value):
-            try:
-                re.compile(pattern)
-            except re.error as error:
-                raise ValueError(
-                    f"item {index} {pattern!r} is not a valid regex: {error}"
-                ) from None
+            problem = regex_problem(pattern)
+            if problem is not None:
+                raise ValueError(f"item {index} {pattern[:60]!r} {problem}")
         return value
 
     @field_validator("blacklist_terms", "only", "exclude_slugs")

@@ -27,12 +27,16 @@ from pydantic import (
 )
 
 from polymaker.config._loading import ConfigModel, load_config_file
+from polymaker.config._types import ConfigPath, expand_user
 from polymaker.errors import ConfigError
 from polymaker.exchange.ratelimit import DEFAULT_FRACTION
-from polymaker.exchange.urls import ExchangeUrls
+from polymaker.exchange.urls import HTTP_SCHEMES, WS_SCHEMES, ExchangeUrls, checked_url
 from polymaker.exchange.wallet import checksummed_address
 
 DEFAULT_GLOBAL_CONFIG = Path("config/global_config.json")
+MAX_USDC = Decimal("1e9")
+MIN_POLL_S, MAX_POLL_S = 1.0, 86_400.0
+"""``topics_poll_sec``'s range, also enforced by the run-time ``set poll`` command."""
 
 
 class Mode(StrEnum):
@@ -50,10 +54,13 @@ def _number_not_bool(value: Any) -> Any:
     return value
 
 
-# Strict: a JSON number only (an int is fine), never a string or a boolean; finite.
-Seconds = Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)]
+# Strict: a JSON number only (an int is fine), never a string or a boolean; finite. Each key
+# adds the range a trader could mean (docs/configuration.md lists them).
+Seconds = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 # Money: a JSON number or a decimal string, read as Decimal; never a boolean; finite.
-Usdc = Annotated[Decimal, BeforeValidator(_number_not_bool), Field(gt=0, allow_inf_nan=False)]
+Usdc = Annotated[
+    Decimal, BeforeValidator(_number_not_bool), Field(gt=0, le=MAX_USDC, allow_inf_nan=False)
+]
 
 
 class ExchangeSection(ConfigModel):
@@ -79,16 +86,12 @@ class ExchangeSection(ConfigModel):
     @field_validator("gamma_url", "clob_url", "data_url", "relayer_url", "rpc_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return None if value is None else value.rstrip("/")
+        return None if value is None else checked_url(value, HTTP_SCHEMES).rstrip("/")
 
     @field_validator("ws_market_url", "ws_user_url")
     @classmethod
     def _ws_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("ws://", "wss://")):
-            raise ValueError("must start with ws:// or wss://")
-        return value
+        return None if value is None else checked_url(value, WS_SCHEMES)
 
     @model_validator(mode="after")
     def _all_or_none(self) -> ExchangeSection:
@@ -121,9 +124,9 @@ class RestartSection(ConfigModel):
     """
 
     max_retries: StrictInt = Field(default=3, ge=0, le=100)
-    backoff_base_s: Seconds = 5.0
-    backoff_max_s: Seconds = 300.0
-    reset_after_s: Seconds = 600.0
+    backoff_base_s: Seconds = Field(default=5.0, ge=0.1, le=3600)
+    backoff_max_s: Seconds = Field(default=300.0, ge=0.1, le=86_400)
+    reset_after_s: Seconds = Field(default=600.0, ge=1, le=604_800)
 
     @model_validator(mode="after")
     def _cap_above_base(self) -> RestartSection:
@@ -139,7 +142,7 @@ class ScreenerSection(ConfigModel):
     retries: extra attempts after a failed or timed-out one (0 = one attempt).
     """
 
-    timeout_s: Seconds = 120.0
+    timeout_s: Seconds = Field(default=120.0, ge=1, le=3600)
     retries: StrictInt = Field(default=2, ge=0, le=10)
 
 
@@ -153,13 +156,13 @@ class PathsSection(ConfigModel):
     (``--filter-config`` / ``--strategy-config`` on the command line win).
     """
 
-    data_dir: Path = Path("data")
-    log_dir: Path = Path("logs")
-    handled_topics: Path | None = None
-    topics_filtered: Path | None = None
-    run_state: Path | None = None
-    filter_config: Path = Path("config/filter_params.json")
-    strategy_config: Path = Path("config/strategy_defaults.json")
+    data_dir: ConfigPath = Path("data")
+    log_dir: ConfigPath = Path("logs")
+    handled_topics: ConfigPath | None = None
+    topics_filtered: ConfigPath | None = None
+    run_state: ConfigPath | None = None
+    filter_config: ConfigPath = Path("config/filter_params.json")
+    strategy_config: ConfigPath = Path("config/strategy_defaults.json")
 
 
 class DrillSection(ConfigModel):
@@ -178,8 +181,8 @@ class DrillSection(ConfigModel):
     """
 
     markets: StrictInt = Field(default=300, ge=1, le=20_000)
-    seed: StrictInt = 42
-    speed: Seconds = 1.0
+    seed: StrictInt = Field(default=42, ge=0, le=2**63 - 1)
+    speed: Annotated[float, Strict(), Field(ge=0.01, le=100_000, allow_inf_nan=False)] = 1.0
     balance_usdc: Usdc = Decimal("1000")
     volatility: Annotated[float, Strict(), Field(ge=0, le=50, allow_inf_nan=False)] = 0.8
     takers_per_minute: Annotated[float, Strict(), Field(ge=0, le=600, allow_inf_nan=False)] = 3.0
@@ -271,15 +274,15 @@ class GlobalConfig(ConfigModel):
     max_concurrent_workers: StrictInt = Field(default=3, ge=1, le=200)
     worker_template: StrictBool = True
     spare_workers: StrictInt | None = None
-    topics_poll_sec: Seconds = 300.0
-    stop_timeout_s: Seconds = 10.0
-    heartbeat_stale_s: Annotated[float, Strict(), Field(ge=5, allow_inf_nan=False)] = 30.0
+    topics_poll_sec: Seconds = Field(default=300.0, ge=MIN_POLL_S, le=MAX_POLL_S)
+    stop_timeout_s: Seconds = Field(default=10.0, ge=1, le=600)
+    heartbeat_stale_s: Seconds = Field(default=30.0, ge=5, le=3600)
     restart: RestartSection = RestartSection()
     screener: ScreenerSection = ScreenerSection()
     ignore_history: StrictBool = False
     paths: PathsSection = PathsSection()
     max_total_exposure_usdc: Usdc | None = None
-    max_markets_held: StrictInt | None = Field(default=None, ge=1)
+    max_markets_held: StrictInt | None = Field(default=None, ge=1, le=10_000)
     daily_loss_limit_usdc: Usdc | None = None
     flatten_on_daily_loss: StrictBool = False
     order_heartbeat: OrderHeartbeatSection = OrderHeartbeatSection()
@@ -287,10 +290,10 @@ class GlobalConfig(ConfigModel):
     ratelimit_fraction: Annotated[float, Strict(), Field(gt=0, le=1, allow_inf_nan=False)] = (
         DEFAULT_FRACTION
     )
-    log_max_bytes: StrictInt = Field(default=10_000_000, ge=10_000)
+    log_max_bytes: StrictInt = Field(default=10_000_000, ge=10_000, le=10**11)
     log_backups: StrictInt = Field(default=5, ge=0, le=100)
     drill: DrillSection = DrillSection()
-    status_interval_s: Seconds = 5.0
+    status_interval_s: Seconds = Field(default=5.0, ge=0.5, le=3600)
 
     @field_validator("wallet_address")
     @classmethod
@@ -310,13 +313,17 @@ class GlobalConfig(ConfigModel):
 def exchange_problem(mode: Mode, exchange: ExchangeSection) -> str | None:
     """Why ``exchange`` cannot serve ``mode``, or None when it can.
 
-    paper and live need real endpoints; drill must never point at Polymarket production.
+    paper and live need real endpoints; drill must never point at Polymarket production, not
+    even with one URL among local ones (``is_production_host``: any case, port or path).
     """
     urls = exchange.urls()
     if mode is not Mode.DRILL and urls is None:
         return f"mode {mode} needs the five exchange URLs (exchange.gamma_url ...); they are null"
-    if mode is Mode.DRILL and urls is not None and urls.is_production:
-        return "mode drill must not use Polymarket's production URLs; use paper or live"
+    if mode is Mode.DRILL and urls is not None and urls.production_urls:
+        return (
+            f"mode drill must not use Polymarket's production hosts ({urls.production_urls[0]}); "
+            "use paper or live"
+        )
     return None
 
 
@@ -419,7 +426,7 @@ def topic_file_name(topic_id: str) -> str:
 
 def project_root(config_file: Path | str) -> Path:
     """The directory relative paths resolve against: the parent of the config file's directory."""
-    return Path(config_file).expanduser().resolve().parent.parent
+    return expand_user(Path(config_file)).resolve().parent.parent
 
 
 def resolve_paths(
@@ -438,7 +445,7 @@ def resolve_paths(
     root = project_root(config_file)
 
     def under_root(value: Path) -> Path:
-        value = value.expanduser()
+        value = expand_user(value)
         return value if value.is_absolute() else (root / value).resolve()
 
     data_dir = under_root(paths.data_dir)
@@ -449,7 +456,7 @@ def resolve_paths(
     def cli_or_file(override: Path | str | None, configured: Path) -> Path:
         if override is None:
             return under_root(configured)
-        return Path(override).expanduser().resolve()
+        return expand_user(Path(override)).resolve()
 
     return ResolvedPaths(
         root=root,
@@ -465,6 +472,8 @@ def resolve_paths(
 
 __all__ = [
     "DEFAULT_GLOBAL_CONFIG",
+    "MAX_POLL_S",
+    "MIN_POLL_S",
     "DrillSection",
     "ExchangeSection",
     "GlobalConfig",

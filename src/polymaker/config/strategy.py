@@ -36,6 +36,19 @@ DEFAULT_CANCEL_TIMEOUT_S = 15.0
 DEFAULT_SETTLE_POLL_S = 10.0
 DEFAULT_MAX_RETRY_BACKOFF_S = 300.0
 
+# Ranges a trader could mean (docs/configuration.md): sizes from a cent's worth of shares to a
+# million, durations from a sample every 0.1 s to a year. Beyond them the arithmetic of the
+# strategy (milliseconds as int, Decimal contexts, datetimes) would overflow or round to zero.
+MIN_SHARES = Decimal("0.01")
+MAX_SHARES = Decimal(1_000_000)
+MIN_USDC = Decimal("0.01")
+MAX_USDC = Decimal(1_000_000)
+HOUR_S = 3600.0
+DAY_S = 86_400.0
+WEEK_S = 7 * DAY_S
+WEEK_MIN = 7 * 24 * 60.0
+YEAR_MIN = 366 * 24 * 60.0
+
 
 class SellMode(StrEnum):
     """How the take-profit sell behaves when it does not fill."""
@@ -66,33 +79,41 @@ class StrategyParams(ConfigModel):
     max_retry_backoff_s: cap of the backoff after rejections.
     """
 
-    order_size: Decimal = Field(default=DEFAULT_ORDER_SIZE, gt=0, allow_inf_nan=False)
-    order_size_usdc: Decimal | None = Field(default=None, gt=0, allow_inf_nan=False)
+    order_size: Decimal = Field(
+        default=DEFAULT_ORDER_SIZE, ge=MIN_SHARES, le=MAX_SHARES, allow_inf_nan=False
+    )
+    order_size_usdc: Decimal | None = Field(
+        default=None, ge=MIN_USDC, le=MAX_USDC, allow_inf_nan=False
+    )
     max_position_shares: Decimal = Field(
-        default=DEFAULT_MAX_POSITION_SHARES, gt=0, allow_inf_nan=False
+        default=DEFAULT_MAX_POSITION_SHARES, ge=MIN_SHARES, le=MAX_SHARES, allow_inf_nan=False
     )
     drop_pct: Decimal = Field(default=DEFAULT_DROP_PCT, gt=0, lt=1, allow_inf_nan=False)
-    drop_window_minutes: Minutes = Field(default=DEFAULT_DROP_WINDOW_MINUTES, gt=0)
-    signal_sample_s: Seconds = Field(default=DEFAULT_SIGNAL_SAMPLE_S, gt=0)
+    drop_window_minutes: Minutes = Field(default=DEFAULT_DROP_WINDOW_MINUTES, ge=0.01, le=WEEK_MIN)
+    signal_sample_s: Seconds = Field(default=DEFAULT_SIGNAL_SAMPLE_S, ge=0.1, le=HOUR_S)
     buy_price_threshold: Decimal | None = Field(default=None, gt=0, lt=1, allow_inf_nan=False)
     profit_pct: Decimal = Field(default=DEFAULT_PROFIT_PCT, gt=0, lt=1, allow_inf_nan=False)
-    min_profit_ticks: Annotated[int, Strict()] = Field(default=DEFAULT_MIN_PROFIT_TICKS, ge=1)
-    sell_mode: SellMode = SellMode.AGGRESSIVE
-    aggressive_step_timeout_s: Seconds = Field(default=DEFAULT_AGGRESSIVE_STEP_TIMEOUT_S, gt=0)
-    stop_loss_pct: Decimal | None = Field(default=None, gt=0, lt=1, allow_inf_nan=False)
-    max_hold_minutes: Minutes | None = Field(default=None, gt=0)
-    sell_only_minutes_before_end: Minutes = Field(
-        default=DEFAULT_SELL_ONLY_MINUTES_BEFORE_END, ge=0
+    min_profit_ticks: Annotated[int, Strict()] = Field(
+        default=DEFAULT_MIN_PROFIT_TICKS, ge=1, le=1000
     )
-    cooldown_s: Seconds = Field(default=DEFAULT_COOLDOWN_S, ge=0)
-    min_requote_interval_s: Seconds = Field(default=DEFAULT_MIN_REQUOTE_INTERVAL_S, ge=0)
-    buy_timeout_s: Seconds = Field(default=DEFAULT_BUY_TIMEOUT_S, gt=0)
-    stale_book_s: Seconds = Field(default=DEFAULT_STALE_BOOK_S, gt=0)
-    stop_timeout_s: Seconds = Field(default=DEFAULT_STOP_TIMEOUT_S, gt=0)
-    order_ack_timeout_s: Seconds = Field(default=DEFAULT_ORDER_ACK_TIMEOUT_S, gt=0)
-    cancel_timeout_s: Seconds = Field(default=DEFAULT_CANCEL_TIMEOUT_S, gt=0)
-    settle_poll_s: Seconds = Field(default=DEFAULT_SETTLE_POLL_S, gt=0)
-    max_retry_backoff_s: Seconds = Field(default=DEFAULT_MAX_RETRY_BACKOFF_S, gt=0)
+    sell_mode: SellMode = SellMode.AGGRESSIVE
+    aggressive_step_timeout_s: Seconds = Field(
+        default=DEFAULT_AGGRESSIVE_STEP_TIMEOUT_S, ge=1, le=DAY_S
+    )
+    stop_loss_pct: Decimal | None = Field(default=None, gt=0, lt=1, allow_inf_nan=False)
+    max_hold_minutes: Minutes | None = Field(default=None, ge=0.01, le=YEAR_MIN)
+    sell_only_minutes_before_end: Minutes = Field(
+        default=DEFAULT_SELL_ONLY_MINUTES_BEFORE_END, ge=0, le=YEAR_MIN
+    )
+    cooldown_s: Seconds = Field(default=DEFAULT_COOLDOWN_S, ge=0, le=DAY_S)
+    min_requote_interval_s: Seconds = Field(default=DEFAULT_MIN_REQUOTE_INTERVAL_S, ge=0, le=HOUR_S)
+    buy_timeout_s: Seconds = Field(default=DEFAULT_BUY_TIMEOUT_S, ge=1, le=WEEK_S)
+    stale_book_s: Seconds = Field(default=DEFAULT_STALE_BOOK_S, ge=1, le=HOUR_S)
+    stop_timeout_s: Seconds = Field(default=DEFAULT_STOP_TIMEOUT_S, ge=1, le=600)
+    order_ack_timeout_s: Seconds = Field(default=DEFAULT_ORDER_ACK_TIMEOUT_S, ge=1, le=HOUR_S)
+    cancel_timeout_s: Seconds = Field(default=DEFAULT_CANCEL_TIMEOUT_S, ge=1, le=HOUR_S)
+    settle_poll_s: Seconds = Field(default=DEFAULT_SETTLE_POLL_S, ge=0.1, le=HOUR_S)
+    max_retry_backoff_s: Seconds = Field(default=DEFAULT_MAX_RETRY_BACKOFF_S, ge=1, le=DAY_S)
 
     @field_validator("max_position_shares")
     @classmethod

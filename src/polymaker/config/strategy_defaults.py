@@ -16,7 +16,6 @@ found at start-up, not when its market first appears. Keys and values: docs/stra
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,14 +24,16 @@ from pydantic import Field, ValidationError, field_validator
 
 from polymaker.config._loading import ConfigModel, load_config_file
 from polymaker.config.strategy import StrategyParams
+from polymaker.config.user_regex import regex_problem, user_regex_search
 from polymaker.errors import ConfigError
 
 
 class PatternRule(ConfigModel):
     """One pattern override.
 
-    match: a Python regular expression, searched case-insensitively in the market question and
-    in the event title (either may match). params: strategy keys to set for matching markets.
+    match: a regular expression (RE2 syntax, ``config.user_regex``: linear time, so the
+    supervisor's loop never hangs on it), searched case-insensitively in the market question
+    and in the event title (either may match). params: strategy keys to set for matching markets.
     """
 
     match: str = Field(min_length=1)
@@ -40,17 +41,15 @@ class PatternRule(ConfigModel):
 
     @field_validator("match")
     @classmethod
-    def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as error:
-            raise ValueError(f"not a valid regular expression: {error}") from None
+    def _usable(cls, value: str) -> str:
+        problem = regex_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     def matches(self, texts: Iterable[str]) -> bool:
         """True when the regex is found in any of ``texts``."""
-        pattern = re.compile(self.match, re.IGNORECASE)
-        return any(pattern.search(text) for text in texts if text)
+        return any(user_regex_search(self.match, text) for text in texts if text)
 
 
 class StrategyDefaults(ConfigModel):

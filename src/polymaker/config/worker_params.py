@@ -9,16 +9,16 @@ names the environment variables to use instead.
 
 from __future__ import annotations
 
-import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from polymaker.config._loading import ConfigModel, validate_config
+from polymaker.config._loading import ConfigModel, read_json_file, validate_config
+from polymaker.config._types import ConfigPath
 from polymaker.config.strategy import StrategyParams
 from polymaker.errors import ConfigError
 from polymaker.exchange.ratelimit import DEFAULT_FRACTION
@@ -29,6 +29,9 @@ TICK_SIZES: frozenset[Decimal] = frozenset(
     Decimal(tick) for tick in ("0.1", "0.01", "0.005", "0.0025", "0.001", "0.0001")
 )
 """The venue's tick sizes (polymarket_api.md 3.3)."""
+
+MAX_MIN_ORDER_SIZE = Decimal(1_000_000)
+MAX_PAPER_CASH_USDC = Decimal("1e9")
 
 _SECRET_KEY = re.compile(
     r"(private|secret|passphrase|password|mnemonic|seed_phrase|api_?key|credential|(^|_)key$)",
@@ -78,18 +81,20 @@ class WorkerParams(ConfigModel):
     no_token: str = Field(min_length=1)
     side: Literal["YES", "NO"]
     tick_size: Decimal
-    min_order_size: Decimal = Field(gt=0)
+    min_order_size: Decimal = Field(gt=0, le=MAX_MIN_ORDER_SIZE, allow_inf_nan=False)
     neg_risk: bool
     end_time: datetime
     mode: Literal["drill", "paper", "live"]
     exchange: ExchangeUrls
-    status_file: Path
-    log_file: Path | None = None
+    status_file: ConfigPath
+    log_file: ConfigPath | None = None
     strategy: StrategyParams
-    paper_cash_usdc: Decimal = Field(default=Decimal(1000), gt=0)
-    paper_ledger_file: Path | None = None
-    ratelimit_dir: Path | None = None
-    ratelimit_fraction: float = Field(default=DEFAULT_FRACTION, gt=0, le=1)
+    paper_cash_usdc: Decimal = Field(
+        default=Decimal(1000), gt=0, le=MAX_PAPER_CASH_USDC, allow_inf_nan=False
+    )
+    paper_ledger_file: ConfigPath | None = None
+    ratelimit_dir: ConfigPath | None = None
+    ratelimit_fraction: float = Field(default=DEFAULT_FRACTION, gt=0, le=1, allow_inf_nan=False)
     wallet_address: str | None = None
 
     @field_validator("topic_id")
@@ -107,6 +112,17 @@ class WorkerParams(ConfigModel):
             raise ValueError(f"must be one of the venue's tick sizes: {allowed}")
         return value
 
+    @field_validator("exchange")
+    @classmethod
+    def _drill_is_not_production(cls, value: ExchangeUrls, info: ValidationInfo) -> ExchangeUrls:
+        """Drill signs orders with whatever key is set: one production host must stop it."""
+        if info.data.get("mode") == "drill" and value.production_urls:
+            raise ValueError(
+                "mode 'drill' must point at a drill exchange, not at Polymarket "
+                f"({value.production_urls[0]})"
+            )
+        return value
+
     @field_validator("wallet_address")
     @classmethod
     def _address(cls, value: str | None) -> str | None:
@@ -114,19 +130,19 @@ class WorkerParams(ConfigModel):
 
     @field_validator("end_time")
     @classmethod
-    def _aware(cls, value: datetime) -> datetime:
+    def _aware_and_ahead(cls, value: datetime, info: ValidationInfo) -> datetime:
+        """A market that has ended cannot be traded; ``context={"now": ...}`` pins the clock."""
         if value.tzinfo is None:
             raise ValueError("needs a timezone, e.g. 2026-12-31T12:00:00Z")
+        now = (info.context or {}).get("now") or datetime.now(UTC)
+        if value <= now:
+            raise ValueError(f"is in the past (now {now.isoformat(timespec='seconds')})")
         return value
 
     @model_validator(mode="after")
     def _consistent(self) -> WorkerParams:
         if self.yes_token == self.no_token:
             raise ValueError("yes_token and no_token must differ")
-        if self.mode == "drill" and self.exchange.is_production:
-            raise ValueError(
-                "mode 'drill' must point 'exchange' at a drill exchange, not at Polymarket"
-            )
         return self
 
     @property
@@ -165,34 +181,27 @@ def _find_secret_key(document: Any, path: str = "") -> str | None:
     return None
 
 
-def parse_worker_params(document: Any, *, file: Path | str | None = None) -> WorkerParams:
-    """Validate an already-parsed params document; raises ``ConfigError`` (exit 2)."""
+def parse_worker_params(
+    document: Any, *, file: Path | str | None = None, now: datetime | None = None
+) -> WorkerParams:
+    """Validate an already-parsed params document; raises ``ConfigError`` (exit 2).
+
+    ``now`` (tests) replaces the clock that ``end_time`` is checked against.
+    """
     secret = _find_secret_key(document)
     if secret is not None:
         raise ConfigError(_SECRET_HINT, file=file, key=secret)
-    return validate_config(WorkerParams, document, file=file)
+    context = None if now is None else {"now": now}
+    return validate_config(WorkerParams, document, file=file, context=context)
 
 
 def load_worker_params(path: Path | str) -> WorkerParams:
-    """Read and validate ``PARAMS.json``.
+    """Read and validate ``PARAMS.json`` (read as every config file is: ``read_json_file``).
 
     JSON numbers arrive as float but pydantic turns them into ``Decimal`` through their
     shortest text (0.01 -> Decimal("0.01")); decimal strings are accepted as well.
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("file not found", file=path) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"cannot be read: {error}", file=path) from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ConfigError(
-            f"not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})", file=path
-        ) from None
-    return parse_worker_params(document, file=path)
+    return parse_worker_params(read_json_file(path), file=path)
 
 
 __all__ = ["TICK_SIZES", "WorkerParams", "load_worker_params", "parse_worker_params"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Literal
 
 from polymaker.drill._book import RestingOrder
 from polymaker.drill._market import Market
@@ -187,7 +188,10 @@ class EngineCore:
         elif address is not None:
             pool = list(self._open_by_address.get(address, {}).values())
         elif token_id is not None or condition_id is not None:
-            market = self._by_token.get(token_id) if token_id else self._markets.get(condition_id)
+            if token_id:
+                market = self._by_token.get(token_id)
+            else:
+                market = None if condition_id is None else self._markets.get(condition_id)
             pool = [] if market is None else list(market.book.orders())
         else:
             pool = list(self._open.values())
@@ -242,7 +246,7 @@ class EngineCore:
         shares = sum((t.size for t in trades), _ZERO)
         cash = sum((t.size * t.price for t in trades), _ZERO)
         making, taking = (cash, shares) if order.side == "BUY" else (shares, cash)
-        status = "matched" if trades else "live"
+        status: Literal["matched", "live"] = "matched" if trades else "live"
         trade_ids = [t.trade_id for t in trades]
         return PlaceResult(True, "", order.order_id, status, making, taking, trade_ids)
 

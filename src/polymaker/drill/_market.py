@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Literal
 
 from polymaker.drill._book import RestingOrder, YesBook
 from polymaker.drill._trades import Leg, TradeRecord, apply_legs, fee_leg, taker_fee
@@ -176,8 +177,8 @@ class Market:
         yes_bid, yes_ask, no_bid, no_ask = self.best_prices()
         changes = []
         for is_bid, price, size in touched:
-            yes_side = "BUY" if is_bid else "SELL"
-            no_side = "SELL" if is_bid else "BUY"
+            yes_side: Literal["BUY", "SELL"] = "BUY" if is_bid else "SELL"
+            no_side: Literal["BUY", "SELL"] = "SELL" if is_bid else "BUY"
             changes.append(LevelChange(spec.yes_token, price, size, yes_side, yes_bid, yes_ask))
             changes.append(LevelChange(spec.no_token, 1 - price, size, no_side, no_bid, no_ask))
         books = (

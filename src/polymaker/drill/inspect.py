@@ -139,7 +139,7 @@ async def set_clock(request: web.Request) -> web.Response:
 
 async def create_market(request: web.Request) -> web.Response:
     """POST /_sim/markets {question, end_date, yes_price, volume, ...} -> Gamma market."""
-    from polymaker.drill.universe import MarketSpecError
+    from polymaker.drill.universe_spec import MarketSpecError
 
     venue = _venue(request)
     body = await read_json(request)

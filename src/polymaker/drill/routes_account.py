@@ -123,7 +123,8 @@ def _balance_wallet(request: web.Request, creds: Any) -> str:
     """The wallet ``signature_type`` names for the key's owner (0, the default: the owner)."""
     raw = request.query.get("signature_type") or "0"
     try:
-        return _venue(request).wallets.wallet_for(creds.address, int(raw))
+        wallet: str = _venue(request).wallets.wallet_for(creds.address, int(raw))
+        return wallet
     except ValueError:
         raise ApiError(400, f"invalid signature_type {raw!r}: use 0, 1, 2 or 3") from None
 

@@ -19,6 +19,7 @@ from polymaker.drill.routes_common import (
     query_str,
     read_json,
 )
+from polymaker.drill.views import BookView
 
 EXCHANGE_ORDER_VERSION = 2
 
@@ -29,14 +30,15 @@ def _venue(request: web.Request) -> Any:
     return request.app[VENUE_KEY]
 
 
-def _book(request: web.Request, token_id: str) -> Any:
+def _book(request: web.Request, token_id: str) -> BookView:
     """The token's book after catching its market up; the events of the catch-up are fanned
     out first, so WebSocket subscribers see every change the answer already contains."""
     venue = _venue(request)
     market = venue.market_of_token(token_id)
     venue.touch(market.condition_id)
     venue.flush()
-    return venue.engine.book(token_id)
+    book: BookView = venue.engine.book(token_id)
+    return book
 
 
 def _token_list(body: Any, *, with_side: bool = False) -> list[tuple[str, str]]:
@@ -55,7 +57,7 @@ def _token_list(body: Any, *, with_side: bool = False) -> list[tuple[str, str]]:
     return items
 
 
-def _best(book: Any, side: str) -> Decimal:
+def _best(book: BookView, side: str) -> Decimal:
     """BUY -> best ask (what a buyer pays), SELL -> best bid, as /price answers."""
     levels = book.asks if side == "BUY" else book.bids
     if not levels:
@@ -63,13 +65,13 @@ def _best(book: Any, side: str) -> Decimal:
     return levels[-1][0]
 
 
-def _mid(book: Any) -> Decimal:
+def _mid(book: BookView) -> Decimal:
     if not book.bids or not book.asks:
         raise ApiError(404, "No orderbook exists for the requested token id")
     return (book.bids[-1][0] + book.asks[-1][0]) / 2
 
 
-def _spread(book: Any) -> Decimal:
+def _spread(book: BookView) -> Decimal:
     if not book.bids or not book.asks:
         raise ApiError(404, "No orderbook exists for the requested token id")
     return book.asks[-1][0] - book.bids[-1][0]

@@ -34,7 +34,7 @@ from polymaker.drill.order_signatures import (
     verify_order_signature,
 )
 from polymaker.drill.routes_common import ApiError, fmt, json_response, read_json
-from polymaker.drill.views import CancelResult, OrderRequest
+from polymaker.drill.views import CancelResult, OrderRequest, Side
 from polymaker.drill.wallets import wallets_of
 
 MAX_BATCH_ORDERS = 15
@@ -169,12 +169,13 @@ def decode_order(venue: Any, creds: ApiCreds, item: Any) -> OrderRequest:
     venue.account(signed.maker)
     tick = venue.engine.market(market.condition_id).tick_size
     price, size = _price_size(fields, order_type, tick)
+    side: Side = "BUY" if fields.side == "BUY" else "SELL"  # auth admits only these two
     return OrderRequest(
         order_id=signed.order_id,
         owner=creds.key,
         maker_address=signed.maker,
         token_id=fields.token_id,
-        side=fields.side,
+        side=side,
         price=price,
         size=size,
         order_type=order_type,

@@ -109,15 +109,15 @@ def _submit_calls(venue: Any, body: dict[str, Any]) -> web.Response:
     if not venue.wallets.is_deployed(envelope.wallet):
         raise ApiError(400, f"wallet {envelope.wallet} is not deployed")
     venue.chain.use_relayer_nonce(envelope.signer, envelope.kind)
-    error = None
+    failure: str | None = None
     if venue.wallets.fail_next > 0:
         venue.wallets.fail_next -= 1
-        error = "execution reverted: failure injected by /_sim/relayer"
+        failure = "execution reverted: failure injected by /_sim/relayer"
     else:
         try:
             redemptions = chain.plan(venue.universe, venue.ledger, envelope.wallet, envelope.calls)
         except chain.Revert as revert:
-            error = f"execution reverted: {revert}"
+            failure = f"execution reverted: {revert}"
         else:
             chain.apply(venue.ledger, redemptions)
             for done in redemptions:
@@ -127,9 +127,9 @@ def _submit_calls(venue: Any, body: dict[str, Any]) -> web.Response:
                     {t[:12]: fmt(s) for t, s in done.burned.items()},
                     fmt(done.paid),
                 )
-    job = venue.wallets.submit(envelope.kind, envelope.wallet, venue.now_ms(), error)
-    if error is not None:
-        log.info("relayed transaction %s of %s fails: %s", job.transaction_id, job.wallet, error)
+    job = venue.wallets.submit(envelope.kind, envelope.wallet, venue.now_ms(), failure)
+    if failure is not None:
+        log.info("relayed transaction %s of %s fails: %s", job.transaction_id, job.wallet, failure)
     return _submitted(job)
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from polymaker.drill import (
     routes_clob,
@@ -204,7 +205,7 @@ class Venue:
 
 
 @web.middleware
-async def _error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+async def _error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Venue-style JSON errors; an unexpected exception is logged and answered as JSON 500."""
     try:
         return await handler(request)
@@ -223,7 +224,7 @@ async def _error_middleware(request: web.Request, handler: Any) -> web.StreamRes
 
 
 @web.middleware
-async def _fault_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+async def _fault_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Injected latency and HTTP faults from ``--faults`` (never on /_sim/ or WebSockets)."""
     venue = request.app[VENUE_KEY]
     path = request.path

@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from polymarket import AsyncSecureClient
 from polymarket import errors as sdk_errors
 from polymarket._internal.protocol import is_v2_position_id
+from polymarket.models.clob import AssetType
 from polymarket.models.data import Position
 
 log = logging.getLogger("polymaker.exchange.redeem")
@@ -91,7 +92,7 @@ class RedeemClient:
 
     async def shares(self, token_id: str) -> Decimal:
         """Shares of ``token_id`` the wallet holds now (CLOB ``/balance-allowance``)."""
-        asset_type = "CONDITIONAL-V2" if is_v2_position_id(token_id) else "CONDITIONAL"
+        asset_type: AssetType = "CONDITIONAL-V2" if is_v2_position_id(token_id) else "CONDITIONAL"
         try:
             answer = await self._client.get_balance_allowance(
                 asset_type=asset_type, token_id=token_id
@@ -123,8 +124,7 @@ def _holding(row: Position) -> Holding | None:
     """A Data API position row as a Holding; None (logged) when it cannot be trusted."""
     token = str(row.token_id)
     shares, price = _decimal(row.current_size), _decimal(row.current_price)
-    resolved = row.redeemable and price is not None and 0 <= price <= 1
-    if shares is None or shares <= 0 or not resolved:
+    if shares is None or shares <= 0 or price is None or not row.redeemable or not 0 <= price <= 1:
         log.warning("skipped position %s: size %s, price %s, redeemable %s",
                     token, shares, price, row.redeemable)  # fmt: skip
         return None

@@ -55,7 +55,7 @@ def backoff_delay(retry_number: int, policy: RetryPolicy, rng: random.Random) ->
     """
     if retry_number < 1:
         raise ValueError("retry_number starts at 1")
-    capped = min(policy.backoff_max_s, policy.backoff_base_s * (2 ** (retry_number - 1)))
+    capped = min(policy.backoff_max_s, policy.backoff_base_s * 2.0 ** (retry_number - 1))
     half = capped / 2
     return half + rng.uniform(0, half)
 

@@ -12,7 +12,6 @@ registered secret value out of log records, so a traceback or a debug line canno
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -24,6 +23,7 @@ from pathlib import Path
 from polymarket.auth import RelayerApiKey
 from polymarket.models.clob import ApiKeyCreds
 
+from polymaker.config import parse_json_text
 from polymaker.errors import ConfigError
 from polymaker.exchange.wallet import checksummed_address
 
@@ -72,7 +72,7 @@ class ApiCredentials:
 
     def to_sdk(self) -> ApiKeyCreds:
         """The SDK's credentials object (it redacts itself too)."""
-        return ApiKeyCreds(apiKey=self.key, secret=self.secret, passphrase=self.passphrase)
+        return ApiKeyCreds(key=self.key, secret=self.secret, passphrase=self.passphrase)
 
     def values(self) -> tuple[str, str, str]:
         """All three values, e.g. to register them with :class:`RedactingFilter`."""
@@ -187,11 +187,7 @@ def load_api_credentials(environ: Mapping[str, str] | None = None) -> ApiCredent
     if not path.strip():
         return None
     text = _read_private_file(path, ENV_CREDS_FILE)
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ConfigError(f"is not valid JSON (line {error.lineno})", file=path) from None
-    return _credentials_from_document(document, path)
+    return _credentials_from_document(parse_json_text(text, file=path), path)
 
 
 class RedactingFilter(logging.Filter):

@@ -47,7 +47,8 @@ def _create_ssl_context(
 
 
 if _ORIGINAL is not None:
-    httpx_transports.create_ssl_context = _create_ssl_context
+    # httpx does not export it (private module): the one patch point this module exists for
+    httpx_transports.create_ssl_context = _create_ssl_context  # type: ignore[attr-defined]
 
 
 def preload_default_context() -> None:

@@ -28,7 +28,7 @@ from typing import TypeVar
 from polymarket import AsyncSecureClient
 from polymarket import errors as sdk_errors
 from polymarket._internal.protocol import is_v2_position_id
-from polymarket.models.clob import AcceptedOrder, ApiKeyCreds, AssetType
+from polymarket.models.clob import AcceptedOrder, ApiKeyCreds, AssetType, CancelOrdersResponse
 
 from polymaker.errors import (
     ConfigError,
@@ -71,6 +71,12 @@ _END_CURSOR = "LTE="
 _MAX_PAGES = 50
 _CREDENTIAL_VARIABLES = f"{ENV_API_KEY}/{ENV_API_SECRET}/{ENV_API_PASSPHRASE} and {ENV_CREDS_FILE}"
 _PENALTY_S = 1.0  # how long a 429 without Retry-After pauses the account's bucket
+
+
+def cancel_outcome(response: CancelOrdersResponse) -> CancelOutcome:
+    """The SDK's cancel answer as our ``CancelOutcome`` (order ids as plain strings)."""
+    refused = {str(order_id): reason for order_id, reason in response.not_canceled.items()}
+    return CancelOutcome(tuple(str(order_id) for order_id in response.canceled), refused)
 
 
 def translate_sdk_error(error: Exception, where: str) -> ExchangeError:
@@ -313,7 +319,7 @@ class Trading:
             retry=True,
             bucket=CANCEL,
         )
-        return CancelOutcome(tuple(response.canceled), dict(response.not_canceled))
+        return cancel_outcome(response)
 
     async def cancel_market(self, condition_id: str) -> CancelOutcome:
         """Cancel every order of ours in one market (both tokens) and no other market.
@@ -327,7 +333,7 @@ class Trading:
             retry=True,
             bucket=CANCEL,
         )
-        outcome = CancelOutcome(tuple(response.canceled), dict(response.not_canceled))
+        outcome = cancel_outcome(response)
         if outcome.canceled:
             await self._acquire(CANCEL, len(outcome.canceled))
         return outcome
@@ -354,14 +360,20 @@ class Trading:
 
         Returns what is still open at the end (empty = confirmed by the exchange). Failed
         reads inside the window are retried; the last failure is raised if time runs out
-        without one successful read.
+        without one successful read. A read that skipped an unreadable order confirms
+        nothing: that order may be open.
         """
         deadline = time.monotonic() + timeout_s
         last_error: ExchangeError | None = None
         while True:
+            skipped = self.skipped_items
             try:
                 remaining = await self.open_orders(condition_id)
                 last_error = None
+                if self.skipped_items != skipped:
+                    last_error = UnexpectedResponseError(
+                        f"{condition_id}: an open order could not be read; none open unconfirmed"
+                    )
             except ExchangeError as error:
                 remaining, last_error = [], error
             if not remaining and last_error is None:

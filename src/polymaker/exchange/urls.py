@@ -8,6 +8,7 @@ Drill and live differ only in these URLs (and credentials). The drill exchange w
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import field_validator
 
@@ -20,10 +21,45 @@ PRODUCTION_WS_MARKET_URL = "wss://ws-subscriptions-clob.polymarket.com/ws/market
 PRODUCTION_WS_USER_URL = "wss://ws-subscriptions-clob.polymarket.com/ws/user"
 PRODUCTION_RELAYER_URL = "https://relayer-v2.polymarket.com"
 PRODUCTION_RPC_URL = "https://polygon.drpc.org"  # the official client's default Polygon node
+PRODUCTION_DOMAIN = "polymarket.com"
+
+
+HTTP_SCHEMES = ("http://", "https://")
+WS_SCHEMES = ("ws://", "wss://")
+
+
+def checked_url(value: str, schemes: tuple[str, ...]) -> str:
+    """``value`` if it starts with one of ``schemes`` and names a host; else ValueError."""
+    if not value.startswith(schemes):
+        raise ValueError(f"must start with {' or '.join(schemes)}")
+    try:
+        host = urlsplit(value).hostname
+    except ValueError:
+        host = None
+    if not host:
+        raise ValueError("is not a URL with a host name")
+    return value
+
+
+def is_production_host(url: str) -> bool:
+    """True when ``url`` points at Polymarket: ``polymarket.com`` or any host under it.
+
+    Judged by host name alone, so no case, port, path, userinfo or trailing dot hides it
+    (``https://CLOB.polymarket.com:443/`` is production). The one rule behind "drill never
+    reaches production": a URL that cannot be parsed counts as production too.
+    """
+    try:
+        host = urlsplit(url.strip()).hostname
+    except ValueError:
+        return True
+    if host is None:
+        return True
+    host = host.rstrip(".")
+    return host == PRODUCTION_DOMAIN or host.endswith("." + PRODUCTION_DOMAIN)
 
 
 class ExchangeUrls(ConfigModel):
-    """The exchange endpoints (defaults: Polymarket production).
+    """The exchange endpoints; each of the five must be given (none defaults to production).
 
     gamma_url: Gamma market metadata API base URL (http/https, no trailing slash).
     clob_url: CLOB REST base URL (public data, auth, orders, ``/_sim/`` on the drill exchange).
@@ -40,29 +76,23 @@ class ExchangeUrls(ConfigModel):
     (:attr:`rpc`); the drill exchange serves one and writes it to its url-file.
     """
 
-    gamma_url: str = PRODUCTION_GAMMA_URL
-    clob_url: str = PRODUCTION_CLOB_URL
-    data_url: str = PRODUCTION_DATA_URL
-    ws_market_url: str = PRODUCTION_WS_MARKET_URL
-    ws_user_url: str = PRODUCTION_WS_USER_URL
+    gamma_url: str
+    clob_url: str
+    data_url: str
+    ws_market_url: str
+    ws_user_url: str
     relayer_url: str | None = None
     rpc_url: str | None = None
 
     @field_validator("gamma_url", "clob_url", "data_url", "relayer_url", "rpc_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+        return None if value is None else checked_url(value, HTTP_SCHEMES).rstrip("/")
 
     @field_validator("ws_market_url", "ws_user_url")
     @classmethod
     def _ws_url(cls, value: str) -> str:
-        if not value.startswith(("ws://", "wss://")):
-            raise ValueError("must start with ws:// or wss://")
-        return value
+        return checked_url(value, WS_SCHEMES)
 
     @property
     def is_production(self) -> bool:
@@ -84,12 +114,24 @@ class ExchangeUrls(ConfigModel):
             return PRODUCTION_RPC_URL
         return self.rpc_url
 
+    @property
+    def production_urls(self) -> list[str]:
+        """The URLs (relayer included) whose host is Polymarket's (``is_production_host``)."""
+        urls = self.model_dump(exclude_none=True).values()
+        return [url for url in urls if is_production_host(url)]
+
     @classmethod
     def from_file(cls, path: Path | str) -> ExchangeUrls:
         """Load a url-file (as ``polymaker sim --url-file`` writes it); raises ConfigError."""
         return load_config_file(cls, path)
 
 
-PRODUCTION_URLS = ExchangeUrls()
+PRODUCTION_URLS = ExchangeUrls(
+    gamma_url=PRODUCTION_GAMMA_URL,
+    clob_url=PRODUCTION_CLOB_URL,
+    data_url=PRODUCTION_DATA_URL,
+    ws_market_url=PRODUCTION_WS_MARKET_URL,
+    ws_user_url=PRODUCTION_WS_USER_URL,
+)
 
-__all__ = ["PRODUCTION_URLS", "ExchangeUrls"]
+__all__ = ["PRODUCTION_URLS", "ExchangeUrls", "checked_url", "is_production_host"]

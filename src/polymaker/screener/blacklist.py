@@ -3,8 +3,9 @@
 Terms match case-insensitively. A short alphabetic term (at most 3 letters, e.g. ``BTC``,
 ``vs``, ``Sol``) matches only as a whole word, so ``Sol`` does not remove "Solomon Islands" and
 ``vs`` does not remove "canvas"; any other term is a plain substring (``Up or Down``, ``O/U``).
-Regexes are searched case-insensitively as written. The texts are joined with newlines so a
-term never matches across two fields.
+Regexes are searched case-insensitively as written, with RE2 (``config.user_regex``): linear
+time, so no pattern can stall a screen. The texts are joined with newlines so a term never
+matches across two fields.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from polymaker.config.user_regex import regex_problem, user_regex_search
 
 WHOLE_WORD_MAX_LEN = 3
 
@@ -35,11 +38,14 @@ class Blacklist:
     regexes: tuple[str, ...]
     _words: tuple[tuple[str, str, re.Pattern[str]], ...]  # (folded, original, \bfolded\b)
     _substrings: tuple[tuple[str, str], ...]
-    _patterns: tuple[tuple[str, re.Pattern[str]], ...]
+    _patterns: tuple[tuple[str, str], ...]  # (name in results, RE2 pattern)
 
     @classmethod
     def compile(cls, terms: Iterable[str], regexes: Iterable[str] = ()) -> Blacklist:
-        """Build the matcher; duplicate terms (ignoring case) are kept once."""
+        """Build the matcher; duplicate terms (ignoring case) are kept once.
+
+        A regex RE2 refuses is a ValueError (``FilterParams`` refuses it at load already).
+        """
         unique: dict[str, str] = {}
         for term in terms:
             unique.setdefault(term.casefold(), term)
@@ -49,7 +55,11 @@ class Blacklist:
             if is_whole_word_term(t)
         )
         substrings = tuple((k, t) for k, t in unique.items() if not is_whole_word_term(t))
-        patterns = tuple((f"regex {p}", re.compile(p, re.IGNORECASE)) for p in regexes)
+        for pattern in regexes:
+            problem = regex_problem(pattern)
+            if problem is not None:
+                raise ValueError(f"blacklist regex {pattern!r} {problem}")
+        patterns = tuple((f"regex {p}", p) for p in regexes)
         return cls(tuple(unique.values()), tuple(regexes), words, substrings, patterns)
 
     def match(self, texts: Iterable[str | None]) -> str | None:
@@ -65,8 +75,8 @@ class Blacklist:
         for key, term in self._substrings:
             if key in folded:
                 return term
-        for name, pattern in self._patterns:
-            if pattern.search(haystack):
+        for name, regex in self._patterns:
+            if user_regex_search(regex, haystack):
                 return name
         return None
 

@@ -9,12 +9,12 @@ the previous result stays in place.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from polymaker.config import read_json_file
 from polymaker.config.filter import FilterParams, load_filter_params
 from polymaker.errors import ConfigError
 from polymaker.exchange.urls import PRODUCTION_CLOB_URL, PRODUCTION_GAMMA_URL
@@ -63,10 +63,7 @@ def exchange_urls_from_global(path: Path) -> dict[str, str]:
     """
     if not path.exists():
         return {}
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ConfigError(f"cannot be read as JSON: {error}", file=path) from None
+    document = read_json_file(path)
     exchange = document.get("exchange") if isinstance(document, dict) else None
     if not isinstance(exchange, dict):
         return {}

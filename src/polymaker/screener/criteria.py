@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from polymaker.config.filter import FilterParams
+from polymaker.quotes import quote_problem
 from polymaker.screener.blacklist import Blacklist
 from polymaker.screener.model import Candidate, Quote, Reason, Rejection, Side, Topic
 
@@ -112,10 +113,14 @@ def choose_side(yes: Quote, no: Quote, params: FilterParams) -> Side | Reason:
     """The side to trade, or why neither side qualifies.
 
     prefer_side only decides between two qualifying sides: NO or YES, or ``higher`` = the
-    side with the higher ask (NO on a tie, as the reference preferred NO).
+    side with the higher ask (NO on a tie, as the reference preferred NO). Quotes that cannot be
+    real (``polymaker.quotes``: a price outside (0, 1), a crossed book) select nothing, whether
+    they come from the books or from Gamma's listing.
     """
     if yes.is_empty and no.is_empty:
         return Reason.NO_QUOTES
+    if any(quote_problem(q.bid, q.ask) is not None for q in (yes, no)):
+        return Reason.IMPOSSIBLE_QUOTES
     yes_ok = side_qualifies(yes, params)
     no_ok = side_qualifies(no, params)
     if yes_ok and no_ok:

@@ -38,6 +38,7 @@ class Reason(StrEnum):
     LOW_LIQUIDITY = "liquidity too low"
     NO_QUOTES = "no quotes (empty book)"
     BOOKS_UNAVAILABLE = "no quotes (books unavailable)"
+    IMPOSSIBLE_QUOTES = "impossible quotes (price outside (0, 1) or crossed book)"
     ASK_OUT_OF_BAND = "ask outside band"
     SPREAD_TOO_WIDE = "spread too wide"
     SAME_EVENT = "same event, better market chosen"

@@ -110,17 +110,17 @@ def _tokens(row: GammaMarket) -> tuple[str, str, tuple[str, str]]:
     return ids[0], ids[1], labels
 
 
-def _list(value: TokenIds, key: str) -> list[str | int]:
+def _list(value: TokenIds | list[str], key: str) -> list[str | int]:
     """A list that Gamma sends either as JSON text or natively; missing/null/"" -> []."""
     if not value:
         return []
     if isinstance(value, list):
-        return list(value)
+        return [item for item in value]
     try:
         return _json_list.decode(value)
     except msgspec.ValidationError:
         raise _Malformed(f"{key} is not a list of ids or labels") from None
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # msgspec recurses on nesting
         raise _Malformed(f"{key} is not JSON") from None
 
 

@@ -2,7 +2,9 @@
 
 One place on purpose: what makes a top of book believable (finite prices, sizes above zero,
 and whatever checks are added later) is decided here for both sources, and the criteria only
-ever see ``Quote`` values.
+ever see ``Quote`` values. Whether a quote can be real at all (prices inside (0, 1), bid below
+ask) is ``polymaker.quotes``, the rule the worker applies too; ``criteria.choose_side`` applies
+it to both sides of every market, whichever source the quotes came from.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import math
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
+from polymaker.quotes import quote_problem
 from polymaker.screener.model import Candidate, Quote
 from polymaker.screener.wire import BookEntry, BookLevel
 
@@ -76,8 +79,11 @@ def mirror_quote(yes: Quote) -> Quote:
 
     On Polymarket the two outcome books of a binary market are one book: a NO order at p
     rests as a YES order at 1 - p (matching mints and merges across the pair), so this is the
-    price a NO order actually gets.
+    price a NO order actually gets. Impossible YES quotes are not mirrored (``1 - 1E+999999999``
+    would overflow): the NO side is then empty, and ``criteria.choose_side`` refuses the YES.
     """
+    if quote_problem(yes.bid, yes.ask) is not None:
+        return Quote(None, None, yes.tick_size, yes.min_order_size, yes.neg_risk)
     return Quote(
         None if yes.ask is None else _ONE - yes.ask,
         None if yes.bid is None else _ONE - yes.bid,

@@ -296,7 +296,7 @@ async def _screen(
     pipe, (listing_source, pages, total), books = await _fetch(
         http, crit, source, clob_url, progress
     )
-    source: Literal["books", "gamma"] = "gamma" if books is None else "books"
+    quoted: Literal["books", "gamma"] = "gamma" if books is None else "books"
     topics: list[Topic] = []
     for c in pipe.survivors:
         quotes = pipe.quotes(c, books)
@@ -306,7 +306,7 @@ async def _screen(
             pipe.rejections.append(Rejection(c.market_id, c.slug, side, detail))
         else:
             assert not isinstance(quotes, Reason)
-            topics.append(Topic(c, side, quotes[0], quotes[1], source))
+            topics.append(Topic(c, side, quotes[0], quotes[1], quoted))
     topics, same_event = pick_per_event(topics, params)
     topics, over = rank_and_cap(topics, params)
     rejections = pipe.rejections + same_event + over

@@ -142,6 +142,10 @@ _raw_list = msgspec.json.Decoder(list[msgspec.Raw])
 _any = msgspec.json.Decoder()
 
 
+# msgspec raises RecursionError, not DecodeError, for JSON nested deeper than it recurses: a
+# body the venue should never send, and one answer must not stop a screen over it.
+_UNDECODABLE = (msgspec.DecodeError, RecursionError)
+
 _KEYSET_SHAPE = "expected an object with a 'markets' list"
 _OFFSET_SHAPE = "expected a list of markets"
 _BOOKS_SHAPE = "expected a list of books"
@@ -151,7 +155,7 @@ def _decode(decoder: msgspec.json.Decoder[Any], body: bytes, shape: str) -> Any:
     """``decoder.decode(body)``; a body of another shape raises ValueError saying ``shape``."""
     try:
         return decoder.decode(body)
-    except msgspec.DecodeError as error:
+    except _UNDECODABLE as error:
         raise ValueError(f"{shape}: {error}") from None
 
 
@@ -162,7 +166,7 @@ def _whole(decoder: msgspec.json.Decoder[Any], body: bytes, shape: str) -> Any |
         return decoder.decode(body)
     except msgspec.ValidationError:
         return None
-    except msgspec.DecodeError as error:
+    except _UNDECODABLE as error:
         raise ValueError(f"{shape}: {error}") from None
 
 
@@ -188,7 +192,7 @@ def decode_row(raw: bytes | msgspec.Raw) -> Row:
     """One market object; a shape Gamma does not send becomes a MALFORMED ``Rejection``."""
     try:
         return _market.decode(raw)
-    except msgspec.DecodeError as error:
+    except _UNDECODABLE as error:
         return _rejected_row(raw, str(error))
 
 
@@ -196,7 +200,7 @@ def _rejected_row(raw: bytes | msgspec.Raw, problem: str) -> Rejection:
     """The rejection of an undecodable row, with its id and slug when they can be read."""
     try:
         loose: Any = _any.decode(raw)
-    except msgspec.DecodeError:
+    except _UNDECODABLE:
         loose = None
     if not isinstance(loose, dict):
         kind = "not JSON" if loose is None else f"a {type(loose).__name__}"
@@ -219,7 +223,7 @@ def decode_books(body: bytes) -> BooksAnswer:
     for raw in _decode(_raw_list, body, _BOOKS_SHAPE):
         try:
             answer.entries.append(_book.decode(raw))
-        except msgspec.DecodeError as error:
+        except _UNDECODABLE as error:
             answer.bad.append(str(error))
     return answer
 

@@ -8,7 +8,7 @@ decisions on top of this mixin.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -16,7 +16,13 @@ from typing import Any
 from polymaker.config.strategy import StrategyParams
 from polymaker.strategy import pricing
 from polymaker.strategy.book import BookView, book_problem
-from polymaker.strategy.commands import CancelOrder, Command, RefreshBalances, RefreshBook
+from polymaker.strategy.commands import (
+    CancelOrder,
+    Command,
+    ReconcileFills,
+    RefreshBalances,
+    RefreshBook,
+)
 from polymaker.strategy.events import (
     AllOrdersCanceled,
     BalanceRefreshed,
@@ -44,6 +50,7 @@ from polymaker.strategy.signals import RollingHigh
 from polymaker.strategy.states import ExitReason, State
 
 _HISTORY = 256  # transitions kept for the log / tests (a long run must not grow without bound)
+_BAD_DATA_KEYS = 256  # bad reports remembered, so each asks for one reconciliation only
 _IGNORED_FILLS = frozenset(
     {
         FillOutcome.EARLY,
@@ -89,6 +96,7 @@ class IntakeMixin(ABC):
         self._exit_reason: ExitReason | None = None
         self._last_error: str | None = None
         self._ignored: Counter[str] = Counter()
+        self._bad_data: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._out: list[Command] = []
 
     # -- public entry point -----------------------------------------------------------------
@@ -118,6 +126,26 @@ class IntakeMixin(ABC):
 
     def _count(self, reason: str) -> None:
         self._ignored[reason] += 1
+
+    def _refuse_bad_data(self, reason: str, key: tuple[str, str], detail: str) -> None:
+        """A report that cannot be right (a fill beyond its order): count it, never apply it,
+        and re-read the exchange's truth once per report (the same bad report from REST must
+        not loop into reconciliation after reconciliation)."""
+        self._count(reason)
+        self._last_error = f"bad exchange data ignored: {detail}"
+        if key in self._bad_data:
+            return
+        self._bad_data[key] = None
+        if len(self._bad_data) > _BAD_DATA_KEYS:
+            self._bad_data.popitem(last=False)
+        self._out.append(ReconcileFills())
+
+    def _note_fill(self, fill: Fill, outcome: FillOutcome) -> None:
+        if outcome is FillOutcome.OVERSIZED:
+            detail = f"fill of {fill.size} on order {fill.order_id} exceeds what is left of it"
+            self._refuse_bad_data("fill_oversized", (fill.trade_id, fill.order_id), detail)
+        elif outcome in _IGNORED_FILLS:
+            self._count(f"fill_{outcome.value}")
 
     @property
     def _sell_only(self) -> bool:
@@ -205,7 +233,9 @@ class IntakeMixin(ABC):
         if order is None:
             self._count("unknown_client_ref")
             return
-        self._ledger.register_order(event.order_id, order.side, order.price)
+        early = self._ledger.register_order(event.order_id, order.side, order.price, order.size)
+        for fill, outcome in early:
+            self._note_fill(fill, outcome)
         self._reject_streak = 0
         if event.order_id in self._slot.strays:
             self._out.append(CancelOrder(event.order_id))
@@ -235,6 +265,11 @@ class IntakeMixin(ABC):
         if not self._ledger.knows(event.order_id):
             self._count("unknown_order")
             return
+        if not self._ledger.within_size(event.order_id, event.size_matched):
+            detail = f"size_matched {event.size_matched} beyond the size of {event.order_id}"
+            key = (f"matched:{event.size_matched}", event.order_id)
+            self._refuse_bad_data("order_update_oversized", key, detail)
+            return
         self._ledger.record_matched(event.order_id, event.size_matched)
         order = self._slot.working()
         if not event.open and self._slot.gone(event.order_id) and order is not None:
@@ -248,9 +283,7 @@ class IntakeMixin(ABC):
             self._count("sweep_incomplete" if event.open_orders else "unexpected_sweep_answer")
 
     def _on_fill(self, event: Fill) -> None:
-        outcome = self._ledger.record_fill(event)
-        if outcome in _IGNORED_FILLS:
-            self._count(f"fill_{outcome.value}")
+        self._note_fill(event, self._ledger.record_fill(event))
 
     def _on_balance(self, event: BalanceRefreshed) -> None:
         values = [event.shares] + ([] if event.cash is None else [event.cash])

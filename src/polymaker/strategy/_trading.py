@@ -228,7 +228,7 @@ class TradingMixin(IntakeMixin):
             return "crossing"
         if quote.size > self._ledger.sellable:
             return "oversell"
-        floor = self._floor()
-        if quote.intent not in EXIT_INTENTS and (floor is None or quote.price < floor):
+        sell_floor = self._floor()
+        if quote.intent not in EXIT_INTENTS and (sell_floor is None or quote.price < sell_floor):
             return "below_floor"
         return None

@@ -2,7 +2,8 @@
 
 A book that is crossed, unsorted, or has prices outside (0, 1) or non-positive sizes is
 refused as a whole (the machine counts it and keeps trading on nothing): an order is only ever
-decided on a book that passed these checks.
+decided on a book that passed these checks. Prices and crossing are judged by
+``polymaker.quotes``, the rule the screener applies too.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from polymaker.quotes import quote_problem
 from polymaker.strategy.events import BookUpdate, Level, Side
 
 ZERO = Decimal(0)
@@ -18,19 +20,22 @@ ZERO = Decimal(0)
 def book_problem(update: BookUpdate) -> str | None:
     """Why this book must not be traded on, or None when it is sound."""
     for level in (*update.bids, *update.asks):
-        if not (level.price.is_finite() and level.size.is_finite()):
+        price = quote_problem(level.price, None)
+        if price is not None:
+            return f"book_{price}"
+        if not level.size.is_finite():
             return "book_not_finite"
-        if not ZERO < level.price < 1:
-            return "book_price_out_of_range"
         if level.size <= 0:
             return "book_size_not_positive"
     if any(a.price <= b.price for a, b in zip(update.bids, update.bids[1:], strict=False)):
         return "book_unsorted"
     if any(b.price <= a.price for a, b in zip(update.asks, update.asks[1:], strict=False)):
         return "book_unsorted"
-    if update.bids and update.asks and update.bids[0].price >= update.asks[0].price:
-        return "book_crossed"
-    return None
+    top = quote_problem(
+        update.bids[0].price if update.bids else None,
+        update.asks[0].price if update.asks else None,
+    )
+    return None if top is None else f"book_{top}"
 
 
 @dataclass(frozen=True, slots=True)

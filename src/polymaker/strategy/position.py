@@ -8,6 +8,11 @@ order they were first seen (average-cost method), so a late or reversed trade co
 Shares count as settled (sellable) once their trade is CONFIRMED (as on the venue, shares of a
 merely MINED trade cannot be sold yet), or once a balance
 read taken after the last change says so.
+
+An order never fills beyond its own size: a trade that would take its live trades past the size
+(15 shares on a 10-share buy) or a ``size_matched`` above it cannot be right. It is bad data, not
+a position: it is refused (``FillOutcome.OVERSIZED``, ``record_matched`` -> False) and the
+caller re-reads the exchange instead.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ class FillOutcome(StrEnum):
     UNKNOWN_ORDER = "unknown_order"
     SIDE_MISMATCH = "side_mismatch"
     BAD_VALUES = "bad_values"
+    OVERSIZED = "oversized"  # more than the order's remaining size: bad data, never applied
 
 
 @dataclass(slots=True)
@@ -47,6 +53,7 @@ class _Trade:
 class _OrderFills:
     side: Side
     limit_price: Decimal
+    size: Decimal  # the order's own size: no report of fills may exceed it
     size_matched: Decimal = ZERO
     trades: dict[str, _Trade] = field(default_factory=dict)
     adopted: bool = False
@@ -109,28 +116,44 @@ class Position:
     # -- recording ---------------------------------------------------------------------------
     def adopt(self, size: Decimal, avg_entry: Decimal) -> None:
         """Seed the ledger with a position held before this run (counted as settled)."""
-        fills = _OrderFills(side=Side.BUY, limit_price=avg_entry, size_matched=size, adopted=True)
+        fills = _OrderFills(
+            side=Side.BUY, limit_price=avg_entry, size=size, size_matched=size, adopted=True
+        )
         self._orders["adopted"] = fills
         self._changed()
 
-    def register_order(self, order_id: str, side: Side, limit_price: Decimal) -> None:
-        """Remember an accepted order so its fills and size_matched are counted."""
+    def register_order(
+        self, order_id: str, side: Side, limit_price: Decimal, size: Decimal
+    ) -> list[tuple[Fill, FillOutcome]]:
+        """Remember an accepted order (its size bounds its fills) so its fills are counted.
+
+        Returns the fills that had arrived before the acceptance, with what recording them did.
+        """
         if order_id in self._orders:
-            return
-        self._orders[order_id] = _OrderFills(side=side, limit_price=limit_price)
+            return []
+        self._orders[order_id] = _OrderFills(side=side, limit_price=limit_price, size=size)
         early = [f for f in self._early if f.order_id == order_id]
         self._early = [f for f in self._early if f.order_id != order_id]
-        for fill in early:
-            self.record_fill(fill)
+        return [(fill, self.record_fill(fill)) for fill in early]
 
     def knows(self, order_id: str) -> bool:
         """Whether ``order_id`` is one of this run's orders."""
         return order_id in self._orders and not self._orders[order_id].adopted
 
+    def within_size(self, order_id: str, size_matched: Decimal) -> bool:
+        """Whether a size_matched report fits the order (an unknown order: nothing to check)."""
+        fills = self._orders.get(order_id)
+        return fills is None or size_matched <= fills.size
+
     def record_matched(self, order_id: str, size_matched: Decimal) -> bool:
-        """Take a (cumulative) size_matched report; it only ever grows. True if it changed."""
+        """Take a (cumulative) size_matched report; it only ever grows. True if it changed.
+
+        A report beyond the order's size is refused (False): see ``within_size``.
+        """
         fills = self._orders.get(order_id)
         if fills is None or fills.adopted or size_matched <= fills.size_matched:
+            return False
+        if size_matched > fills.size:
             return False
         fills.size_matched = size_matched
         self._changed()
@@ -154,6 +177,9 @@ class Position:
             return FillOutcome.BAD_VALUES
         trade = fills.trades.get(fill.trade_id)
         if trade is None:
+            live, _ = fills._split()
+            if fill.size > fills.size - live:
+                return FillOutcome.OVERSIZED
             fills.trades[fill.trade_id] = _Trade(fill.price, fill.size, fill.status)
             self._changed()
             return FillOutcome.NEW

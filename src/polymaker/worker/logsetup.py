@@ -21,8 +21,10 @@ _FORMAT = "%(asctime)s.%(msecs)03dZ %(levelname)s [{mode}] {topic} %(name)s: %(m
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
 
-class _UtcFormatter(logging.Formatter):
-    converter = time.gmtime
+class UtcFormatter(logging.Formatter):
+    """Log times in UTC (the ``Z`` of the formats), for the supervisor's and workers' logs."""
+
+    converter = staticmethod(time.gmtime)
 
 
 def configure_logging(
@@ -48,7 +50,7 @@ def configure_logging(
             log_file, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
         )
     fmt = _FORMAT.format(mode=mode, topic=topic_id.replace("%", "%%"))
-    handler.setFormatter(_UtcFormatter(fmt, datefmt=_DATE_FORMAT))
+    handler.setFormatter(UtcFormatter(fmt, datefmt=_DATE_FORMAT))
     handler.addFilter(redactor)
     root = logging.getLogger()
     for old in list(root.handlers):
@@ -62,4 +64,4 @@ def configure_logging(
     return handler
 
 
-__all__ = ["LOG_BACKUPS", "LOG_MAX_BYTES", "configure_logging"]
+__all__ = ["LOG_BACKUPS", "LOG_MAX_BYTES", "UtcFormatter", "configure_logging"]

@@ -24,7 +24,7 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import httpx
@@ -327,7 +327,7 @@ class WorkerRuntime:
                 if adopted is not None:
                     self._events.put_nowait(adopted)
                 self.status.state = WorkerState.RUNNING
-                spawn: Callable[[Awaitable[Any]], asyncio.Task[Any]] = asyncio.create_task
+                spawn: Callable[[Coroutine[Any, Any, Any]], asyncio.Task[Any]] = asyncio.create_task
                 tasks = [
                     spawn(self._market_task(feed)),
                     spawn(self._user_task(user_feed)),
@@ -377,7 +377,8 @@ class WorkerRuntime:
                 return self._finished.result()
             for task in done:
                 error = task.exception()
-                log.error("task %s ended: %r", task.get_name(), error)
+                name = task.get_name() if isinstance(task, asyncio.Task) else "?"
+                log.error("task %s ended: %r", name, error)
                 self.status.last_error = f"internal task ended: {error!r}"
                 if not await self._emergency_cancel():
                     log.error("this market's orders may still be open")

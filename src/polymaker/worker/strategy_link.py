@@ -30,6 +30,7 @@ class StrategyLink:
         self._tick_size = params.tick_size
         self._last_state = ""
         self._changed = False
+        self._ignored: dict[str, int] = {}
 
     def set_tick_size(self, tick: Decimal) -> None:
         """The exchange's tick at start (before the first event), when it differs from params."""
@@ -50,6 +51,7 @@ class StrategyLink:
         strategy = self._ensure(event.ts_ms)
         commands = list(strategy.handle(event))
         snap = strategy.snapshot()
+        self._log_ignored(snap)
         state = f"{snap.state}/{snap.position}/{snap.open_orders}"
         if state != self._last_state:
             self._changed = True
@@ -59,6 +61,20 @@ class StrategyLink:
                 )
             self._last_state = state
         return commands
+
+    def _log_ignored(self, snap: Snapshot) -> None:
+        """Log input the strategy refused: every time for bad exchange data (a fill beyond its
+        order), otherwise the first time per reason (later ones only count in the status)."""
+        if snap.ignored == self._ignored:
+            return
+        for reason, count in snap.ignored.items():
+            if count == self._ignored.get(reason, 0):
+                continue
+            bad_data = reason.endswith("_oversized")
+            if bad_data or reason not in self._ignored:
+                detail = f": {snap.last_error}" if bad_data else ""
+                log.warning("strategy ignored %s (%d so far)%s", reason, count, detail)
+        self._ignored = dict(snap.ignored)
 
     def changed(self) -> bool:
         """True once after the state, position or order count changed (for a prompt status)."""

@@ -69,9 +69,11 @@ class ForkRequest:
         document = json.loads(line)
         fields = [document.get(name) if isinstance(document, dict) else None for name in
                   ("params", "output", "title")]  # fmt: skip
-        if not all(isinstance(value, str) and value for value in fields):
+        texts = [value for value in fields if isinstance(value, str) and value]
+        if len(texts) != len(fields):
             raise ValueError(f"not a fork request: {line[:200]!r}")
-        return cls(Path(fields[0]), Path(fields[1]), fields[2])
+        params, output, title = texts
+        return cls(Path(params), Path(output), title)
 
 
 @dataclass

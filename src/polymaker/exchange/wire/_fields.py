@@ -7,8 +7,16 @@ it would hide a broken producer. The only exception is market metadata that the 
 serves as numbers (``/markets/{condition_id}``: ``minimum_tick_size``, ``minimum_order_size``),
 read with ``decimal_from_number`` in ``wire/markets.py``.
 
-Every reader raises ``WireError`` with the key and the problem; the decode entry points turn it
-into an ``UnparsedEvent`` (WebSocket) or ``UnexpectedResponseError`` (REST).
+Decision on magnitudes: a decimal must fit what a venue value can be (0, or between 10**-30
+and 10**15; at most 64 characters), so that no later arithmetic on it can overflow a
+``Decimal`` context (``1E+999999999`` used to decode and then raise ``decimal.Overflow`` when an
+order's remaining size was computed). Epoch timestamps are read in seconds, milliseconds,
+microseconds or nanoseconds (told apart by magnitude) and always returned in milliseconds;
+anything else, including Unicode digits such as ``"²"`` that ``str.isdigit`` accepts, is a
+``WireError``.
+
+Every reader raises ``WireError`` and nothing else, with the key and the problem; the decode
+entry points turn it into an ``UnparsedEvent`` (WebSocket) or ``UnexpectedResponseError`` (REST).
 """
 
 from __future__ import annotations
@@ -20,11 +28,16 @@ from enum import StrEnum
 from typing import Any
 
 from polymaker.errors import UnexpectedResponseError
+from polymaker.excerpt import excerpt
 
 _ONE = Decimal(1)
 _ZERO = Decimal(0)
-# Epoch values below this are seconds, above are milliseconds (10**11 s is in year 5138).
-_MS_THRESHOLD = 10**11
+MAX_DECIMAL_TEXT = 64
+MIN_ADJUSTED = -30  # no non-zero venue value is below 1e-30 (the venue uses 6 decimals)
+MAX_ADJUSTED = 14  # below 1e15: no price, size or amount of the venue comes near it
+# Epoch values below 10**11 are seconds (10**11 s is in year 5138), below 10**14 milliseconds,
+# below 10**17 microseconds, below 10**20 nanoseconds.
+_SECONDS_BELOW, _MS_BELOW, _US_BELOW, _NS_BELOW = 10**11, 10**14, 10**17, 10**20
 
 
 class WireError(UnexpectedResponseError):
@@ -88,13 +101,22 @@ def optional_decimal(obj: Mapping[str, Any], key: str) -> Decimal | None:
 def _to_decimal(value: object, key: str) -> Decimal:
     if not isinstance(value, str):
         raise WireError(key, f"expected a decimal string, got {type(value).__name__}")
+    if len(value) > MAX_DECIMAL_TEXT:
+        raise WireError(key, f"decimal text longer than {MAX_DECIMAL_TEXT} characters")
     try:
         result = Decimal(value)
     except InvalidOperation:
-        raise WireError(key, f"not a decimal: {value!r}") from None
+        raise WireError(key, f"not a decimal: {excerpt(value)}") from None
     if not result.is_finite():
-        raise WireError(key, f"not a finite decimal: {value!r}")
-    return result
+        raise WireError(key, f"not a finite decimal: {excerpt(value)}")
+    return bounded(result, key)
+
+
+def bounded(value: Decimal, key: str) -> Decimal:
+    """``value`` if its magnitude fits a venue value: 0, or between 1e-30 and 1e15."""
+    if value and not MIN_ADJUSTED <= value.adjusted() <= MAX_ADJUSTED:
+        raise WireError(key, f"decimal out of range: {value}")
+    return value
 
 
 def price(obj: Mapping[str, Any], key: str) -> Decimal:
@@ -102,6 +124,14 @@ def price(obj: Mapping[str, Any], key: str) -> Decimal:
     value = decimal(obj, key)
     if not _ZERO < value < _ONE:
         raise WireError(key, f"price {value} outside (0, 1)")
+    return value
+
+
+def optional_tick(obj: Mapping[str, Any], key: str) -> Decimal | None:
+    """An optional tick size: strictly between 0 and 1, like a price (absent/``""`` -> None)."""
+    value = optional_decimal(obj, key)
+    if value is not None and not _ZERO < value < _ONE:
+        raise WireError(key, f"tick size {value} outside (0, 1)")
     return value
 
 
@@ -130,7 +160,7 @@ def side(obj: Mapping[str, Any], key: str) -> Side:
             return Side.BUY
         if upper == "SELL":
             return Side.SELL
-    raise WireError(key, f"expected BUY or SELL, got {value!r}")
+    raise WireError(key, f"expected BUY or SELL, got {excerpt(value)}")
 
 
 def epoch_ms(obj: Mapping[str, Any], key: str) -> int:
@@ -146,18 +176,30 @@ def epoch_ms(obj: Mapping[str, Any], key: str) -> int:
 
 
 def optional_epoch_ms(obj: Mapping[str, Any], key: str) -> int | None:
-    """Like ``epoch_ms``; absent, null, ``""`` and ``"0"`` become None."""
+    """Like ``epoch_ms``; absent, null, ``""`` and ``"0"`` become None.
+
+    Seconds, milliseconds, microseconds and nanoseconds are told apart by magnitude (the user
+    channel has sent all but nanoseconds); the result is always milliseconds.
+    """
     value = obj.get(key)
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise WireError(key, f"expected an epoch digit string, got {type(value).__name__}")
-    if isinstance(value, str) and not value.isdigit():
-        raise WireError(key, f"not an epoch timestamp: {value!r}")
+    if isinstance(value, str) and not (len(value) <= 20 and value.isascii() and value.isdigit()):
+        raise WireError(key, f"not an epoch timestamp: {excerpt(value)}")
     number = int(value)
     if number == 0:
         return None
-    return number if number >= _MS_THRESHOLD else number * 1000
+    if not 0 < number < _NS_BELOW:
+        raise WireError(key, f"epoch timestamp out of range: {number}")
+    if number < _SECONDS_BELOW:
+        return number * 1000
+    if number < _MS_BELOW:
+        return number
+    if number < _US_BELOW:
+        return number // 1000
+    return number // 1_000_000
 
 
 def ms_to_utc(value_ms: int) -> datetime:
@@ -188,5 +230,5 @@ def optional_bool(obj: Mapping[str, Any], key: str) -> bool | None:
     if value is None:
         return None
     if not isinstance(value, bool):
-        raise WireError(key, f"expected true/false, got {value!r}")
+        raise WireError(key, f"expected true/false, got {excerpt(value)}")
     return value

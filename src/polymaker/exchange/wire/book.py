@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from polymaker.excerpt import excerpt
 from polymaker.exchange.wire import _fields as f
 from polymaker.exchange.wire._fields import WireError
 
@@ -77,8 +78,8 @@ def parse_levels(obj: Mapping[str, Any], key: str) -> tuple[PriceLevel, ...]:
     """A list of ``{price, size}`` string pairs; an absent or null list is empty.
 
     Inlined rather than built on the generic field readers: deep books carry hundreds of
-    levels and arrive on every subscribe and after trades. Same rules: decimal strings only,
-    0 < price < 1, finite size >= 0.
+    levels and arrive on every subscribe and after trades. Same rules: decimal strings of at
+    most 64 characters, 1e-30 <= price < 1, size 0 or 1e-30 <= size < 1e15.
     """
     raw = obj.get(key)
     if raw is None:
@@ -90,10 +91,18 @@ def parse_levels(obj: Mapping[str, Any], key: str) -> tuple[PriceLevel, ...]:
         for item in raw:
             price_text, size_text = item["price"], item["size"]
             if type(price_text) is not str or type(size_text) is not str:
-                raise WireError(key, f"price and size must be decimal strings: {item!r}")
+                raise WireError(key, f"price and size must be decimal strings: {excerpt(item)}")
+            if len(price_text) > f.MAX_DECIMAL_TEXT or len(size_text) > f.MAX_DECIMAL_TEXT:
+                raise WireError(key, "level price or size text too long")
             price, size = Decimal(price_text), Decimal(size_text)
-            if not (_ZERO < price < _ONE and size.is_finite() and size >= _ZERO):
-                raise WireError(key, f"level out of range: {item!r}")
+            if not (
+                _ZERO < price < _ONE
+                and price.adjusted() >= f.MIN_ADJUSTED
+                and size.is_finite()
+                and size >= _ZERO
+                and (not size or f.MIN_ADJUSTED <= size.adjusted() <= f.MAX_ADJUSTED)
+            ):
+                raise WireError(key, f"level out of range: {excerpt(item)}")
             levels.append(PriceLevel(price, size))
     except (TypeError, KeyError, InvalidOperation):
         raise WireError(key, "levels must be objects with decimal-string price and size") from None
@@ -106,9 +115,7 @@ def parse_book(payload: object) -> OrderBookSnapshot:
     Raises WireError (an ``UnexpectedResponseError``) naming the bad key.
     """
     obj = f.require_mapping(payload, "book")
-    tick_size = f.optional_decimal(obj, "tick_size")
-    if tick_size is not None and not Decimal(0) < tick_size < Decimal(1):
-        raise WireError("tick_size", f"tick size {tick_size} outside (0, 1)")
+    tick_size = f.optional_tick(obj, "tick_size")
     min_order_size = f.optional_decimal(obj, "min_order_size")
     if min_order_size is not None and min_order_size < 0:
         raise WireError("min_order_size", f"negative minimum {min_order_size}")

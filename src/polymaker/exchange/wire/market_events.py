@@ -184,7 +184,7 @@ def _condition_id(obj: Mapping[str, Any]) -> str:
 
 
 def _new_market(obj: Mapping[str, Any]) -> NewMarket:
-    tick = f.optional_decimal(obj, "order_price_min_tick_size")
+    tick = f.optional_tick(obj, "order_price_min_tick_size")
     return NewMarket(
         market_id=f.text(obj, "id"),
         condition_id=_condition_id(obj),

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from polymaker.excerpt import excerpt
 from polymaker.exchange.wire import _fields as f
 from polymaker.exchange.wire._fields import WireError
 
@@ -55,14 +56,17 @@ def decimal_from_number(obj: Mapping[str, Any], key: str) -> Decimal:
     """A decimal served as a JSON number or string (this endpoint only; see module doc)."""
     value = obj.get(key)
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise WireError(key, f"expected a number, got {value!r}")
+        raise WireError(key, f"expected a number, got {excerpt(value)}")
     try:
-        result = Decimal(str(value))
-    except InvalidOperation:
-        raise WireError(key, f"not a decimal: {value!r}") from None
+        text = str(value)  # ValueError for an int of more than 4,300 digits
+        if len(text) > f.MAX_DECIMAL_TEXT:
+            raise WireError(key, f"number text longer than {f.MAX_DECIMAL_TEXT} characters")
+        result = Decimal(text)
+    except (InvalidOperation, ValueError):
+        raise WireError(key, f"not a usable decimal ({type(value).__name__})") from None
     if not result.is_finite() or result <= 0:
-        raise WireError(key, f"expected a positive number, got {value!r}")
-    return result
+        raise WireError(key, f"expected a positive number, got {excerpt(value)}")
+    return f.bounded(result, key)
 
 
 def _flag(obj: Mapping[str, Any], key: str) -> bool:
@@ -99,7 +103,7 @@ def parse_clob_market(payload: object) -> ClobMarket:
     try:
         end_time = None if end_text is None else datetime.fromisoformat(end_text)
     except ValueError:
-        raise WireError("end_date_iso", f"not ISO 8601: {end_text!r}") from None
+        raise WireError("end_date_iso", f"not ISO 8601: {excerpt(end_text)}") from None
     if end_time is not None and end_time.tzinfo is None:
         end_time = end_time.replace(tzinfo=UTC)
     return ClobMarket(

@@ -2,7 +2,8 @@
 
 One ``Order`` view serves REST items, the drill's ``/_sim/orders`` items and user-channel
 ``order`` events (same field set). ``size_matched`` is what counts for fills: a cancelled or
-"MATCHED" order may be partially filled (reference_behaviour.md 4.9).
+"MATCHED" order may be partially filled (reference_behaviour.md 4.9); one above
+``original_size`` cannot be right and makes the order unreadable (``WireError``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from polymaker.excerpt import excerpt
 from polymaker.exchange.wire import _fields as f
 from polymaker.exchange.wire._fields import Side, WireError
 from polymaker.exchange.wire.trades import AccountIdentity, Trade, parse_trade
@@ -89,13 +91,17 @@ def order_status(obj: Mapping[str, Any]) -> tuple[OrderStatus, str | None]:
     try:
         return OrderStatus(upper), None
     except ValueError:
-        raise WireError("status", f"unknown order status {value!r}") from None
+        raise WireError("status", f"unknown order status {excerpt(value)}") from None
 
 
 def parse_order(payload: object) -> Order:
     """One order object (REST ``/data/orders`` item or user-channel ``order`` event)."""
     obj = f.require_mapping(payload, "order")
     status, reason = order_status(obj)
+    original_size = f.size(obj, "original_size")
+    size_matched = _optional_size(obj, "size_matched")
+    if size_matched is not None and size_matched > original_size:
+        raise WireError("size_matched", f"{size_matched} exceeds original_size {original_size}")
     return Order(
         order_id=f.text(obj, "id"),
         status=status,
@@ -106,8 +112,8 @@ def parse_order(payload: object) -> Order:
         asset_id=f.optional_text(obj, "asset_id") or f.text(obj, "token_id"),
         side=f.side(obj, "side"),
         price=f.price(obj, "price"),
-        original_size=f.size(obj, "original_size"),
-        size_matched=_optional_size(obj, "size_matched"),
+        original_size=original_size,
+        size_matched=size_matched,
         outcome=f.optional_text(obj, "outcome"),
         order_type=f.optional_text(obj, "order_type"),
         associate_trades=f.string_tuple(obj, "associate_trades"),

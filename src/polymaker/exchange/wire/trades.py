@@ -22,6 +22,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from polymaker.excerpt import excerpt
 from polymaker.exchange.wire import _fields as f
 from polymaker.exchange.wire._fields import Side, WireError
 
@@ -133,7 +134,7 @@ def trade_status(obj: Mapping[str, Any], key: str = "status") -> TradeStatus:
     try:
         return TradeStatus(value)
     except ValueError:
-        raise WireError(key, f"unknown trade status {value!r}") from None
+        raise WireError(key, f"unknown trade status {excerpt(value)}") from None
 
 
 def _role(obj: Mapping[str, Any]) -> Role | None:
@@ -143,7 +144,7 @@ def _role(obj: Mapping[str, Any]) -> Role | None:
     try:
         return Role(value.upper())
     except ValueError:
-        raise WireError("trader_side", f"expected TAKER or MAKER, got {value!r}") from None
+        raise WireError("trader_side", f"expected TAKER or MAKER, got {excerpt(value)}") from None
 
 
 def _maker_order(obj: Mapping[str, Any]) -> MakerOrderMatch:

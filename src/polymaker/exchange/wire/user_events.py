@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from polymaker.excerpt import excerpt
 from polymaker.exchange.wire import _fields as f
 from polymaker.exchange.wire._decode import UnparsedEvent, decode_frame, decode_object
 from polymaker.exchange.wire._fields import WireError
@@ -53,7 +54,7 @@ def _order_event(obj: Mapping[str, Any]) -> OrderEvent:
     try:
         kind = OrderEventKind(kind_text)
     except ValueError:
-        raise WireError("type", f"unknown order event type {kind_text!r}") from None
+        raise WireError("type", f"unknown order event type {excerpt(kind_text)}") from None
     return OrderEvent(kind, parse_order(obj), f.epoch_ms(obj, "timestamp"))
 
 
