@@ -87,4 +87,4 @@ def test_url_file_loads_and_rejects_bad_schemes(tmp_path) -> None:
     relayer.write_text(json.dumps({**DRILL.model_dump(), "relayer_url": "http://x/"}))
     assert ExchangeUrls.from_file(relayer).relayer == "http://x"
     assert DRILL.relayer is None  # a drill exchange without one: no production fallback
-    assert DRILL.rpc is None and ExchangeUrls().rpc == "https://polygon.drpc.org"
+    assert DRILL.rpc is None and PRODUCTION_URLS.rpc == "https://polygon.drpc.org"
