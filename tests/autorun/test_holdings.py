@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -14,9 +13,7 @@ from polymaker.errors import TransportError
 from polymaker.exchange.wire._fields import WireError
 from polymaker.exchange.wire.orders import parse_order
 from polymaker.exchange.wire.positions import Position, parse_position, parse_positions_page
-from tests.conftest import REPO_ROOT
-
-FIXTURES = REPO_ROOT.parent / "shared" / "fixtures" / "polymarket"
+from tests.conftest import load_fixture
 
 
 def _position(condition: str, size: str, avg: str = "0.5", token: str = "1") -> Position:
@@ -36,7 +33,7 @@ def _order(condition: str, side: str, price: str, size: str, matched: str = "0")
 
 
 def test_the_recorded_v2_positions_parse_with_exact_decimals() -> None:
-    rows = json.loads((FIXTURES / "data_api_v2_positions_items_2026-09.json").read_text())
+    rows = load_fixture("data_api_v2_positions_items_2026-09.json")
     first = parse_position(rows[0])
     assert first.condition_id == rows[0]["condition_id"] and first.token_id == rows[0]["token_id"]
     assert first.size == Decimal("400000.0") and first.avg_price == Decimal("0.5")
