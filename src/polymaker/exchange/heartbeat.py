@@ -104,7 +104,7 @@ class OrderHeartbeat:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        log.warning(
+        log.info(  # a deliberate stop (at exit, every order already swept): no warning
             "order heartbeat stopped: the exchange cancels every open order of this API key "
             "about %.0f s after the last accepted heartbeat unless another sender continues",
             VENUE_TIMEOUT_S,
